@@ -1,0 +1,1 @@
+"""HTTP: the JSON API, the public pages and the media files. Read-only without the admin token."""

@@ -1,0 +1,56 @@
+"""One small tree of errors a user may see: each carries an HTTP status, a code and a message.
+
+The API answers them as `{"error": {"code", "message"}}`, the CLI prints the message on one line.
+Anything else is a bug and is logged, never shown as a traceback to a user.
+"""
+
+from __future__ import annotations
+
+
+class StadtstimmeError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(StadtstimmeError):
+    status = 404
+    code = "not_found"
+
+
+class InvalidInput(StadtstimmeError):
+    status = 422
+    code = "invalid_input"
+
+
+class FetchError(StadtstimmeError):
+    status = 502
+    code = "fetch_failed"
+
+
+class MediaError(StadtstimmeError):
+    status = 422
+    code = "not_media"
+
+
+class TranscriptionError(StadtstimmeError):
+    status = 500
+    code = "transcription_failed"
+
+
+class ModelUnavailable(StadtstimmeError):
+    status = 503
+    code = "model_unavailable"
+
+
+class Busy(StadtstimmeError):
+    status = 409
+    code = "busy"
+
+
+class Unauthorized(StadtstimmeError):
+    status = 401
+    code = "unauthorized"

@@ -1,0 +1,76 @@
+"""Plain dataclasses passed between the stages: no behaviour beyond small derived values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    FETCHED = "fetched"
+    TRANSCRIBED = "transcribed"
+    INDEXED = "indexed"
+    FAILED = "failed"
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Consecutive segments of one statement: the unit the search engines index."""
+
+    statement_id: str
+    position: int
+    start: float
+    end: float
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(word.text for word in self.words).strip()
+
+
+@dataclass
+class Statement:
+    id: str
+    origin: str
+    title: str
+    status: Status = Status.QUEUED
+    published: str | None = None
+    duration: float | None = None
+    municipality: str | None = None
+    speaker: str | None = None
+    uploader: str | None = None
+    language: str | None = None
+    page_url: str | None = None
+    media_url: str | None = None
+    thumbnail: str | None = None
+    extractor: str | None = None
+    media_file: str | None = None
+    error: str | None = None
+    note: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    duration: float
+    segments: tuple[Segment, ...] = field(default_factory=tuple)

@@ -1,0 +1,309 @@
+"""The `stadtstimme` command: ingest, search, list, serve, reindex.
+
+Expected errors are one line on stderr and a non-zero exit; unexpected ones add where the
+details were logged. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from archive.catalog import Catalog
+from archive.config import Settings
+from archive.errors import StadtstimmeError
+from archive.export import results_json
+from archive.models import Status
+from archive.search import Query, Results, search
+from archive.search.engines import open_engine
+from ingest.pipeline import Pipeline, Request
+
+app = typer.Typer(
+    name="stadtstimme",
+    help="Archive, transcribe and search the video statements of cities and their mayors.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"STADTSTIMME_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise StadtstimmeError(f"bad setting: {problems}") from None
+    settings.prepare()
+    handler = logging.FileHandler(settings.data_dir / "stadtstimme.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    return settings
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except StadtstimmeError as error:
+        err.print(f"error: {error.message}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as error:
+        logging.getLogger("stadtstimme").exception("unexpected error")
+        err.print(
+            f"error: unexpected {type(error).__name__}: {error} (details in stadtstimme.log "
+            "in the data directory)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+
+
+class ConsoleReporter:
+    """Progress bars on stderr: bytes while downloading, audio seconds while transcribing."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.progress = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            TextColumn("{task.fields[amount]}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=quiet,
+        )
+        self.task: TaskID | None = None
+        self.kind = ""
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with self.progress:
+            yield
+
+    def stage(self, name: str, total: float | None) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.kind = name
+        self.task = self.progress.add_task(name, total=total, amount="")
+
+    def advance(self, done: float, total: float | None) -> None:
+        if self.task is None:
+            return
+        if self.kind == "fetch":
+            amount = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        else:
+            amount = f"{done:.0f}/{total:.0f} s audio" if total else f"{done:.0f} s"
+        self.progress.update(self.task, completed=done, total=total, amount=amount)
+
+    def message(self, text: str) -> None:
+        if not self.quiet:
+            self.progress.console.print(text, markup=False, highlight=False)
+
+
+def _timecode(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _marked(snippet_html: str) -> Text:
+    text = Text()
+    for i, part in enumerate(re.split(r"</?mark>", snippet_html)):
+        text.append(html.unescape(part), style="bold reverse" if i % 2 else "")
+    return text
+
+
+@app.command()
+def ingest(
+    targets: Annotated[list[str], typer.Argument(help="URLs yt-dlp understands, or local files.")],
+    language: Annotated[
+        str | None, typer.Option(help="Spoken language, e.g. de, en; 'auto' detects.")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title, instead of the source's.")] = None,
+    municipality: Annotated[str | None, typer.Option(help="Municipality speaking.")] = None,
+    speaker: Annotated[str | None, typer.Option(help="Who speaks.")] = None,
+    published: Annotated[str | None, typer.Option(help="Date published, YYYY-MM-DD.")] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="Names of places and people to help transcription.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statements as JSON.")] = False,
+) -> None:
+    """Fetch, transcribe and index statements. Ingesting one again prints the existing id."""
+
+    def work() -> int:
+        settings = _settings()
+        if language is not None:
+            Settings.model_validate({"language": language})
+        if published is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published):
+            raise StadtstimmeError(f"--published {published}: expected YYYY-MM-DD")
+        failures = 0
+        with Catalog(settings.catalog_path) as catalog:
+            reporter = ConsoleReporter(quiet or as_json)
+            pipeline = Pipeline(settings, catalog, open_engine(settings, catalog), reporter)
+            for target in targets:
+                request = Request(target, language, title, municipality, speaker, published, prompt)
+                try:
+                    with reporter.running():
+                        outcome = pipeline.ingest(request)
+                except StadtstimmeError as error:
+                    if len(targets) == 1:
+                        raise
+                    failures += 1
+                    err.print(f"error: {error.message}", markup=False, highlight=False)
+                    continue
+                statement = outcome.statement
+                if as_json:
+                    out.print_json(data=asdict(statement) | {"existed": outcome.existed})
+                    continue
+                verb = "already archived" if outcome.existed else "archived"
+                duration = _timecode(statement.duration or 0)
+                out.print(
+                    f"{verb}: {statement.id}  {statement.title}  ({duration})",
+                    markup=False,
+                    highlight=False,
+                )
+                if statement.note:
+                    out.print(f"  note: {statement.note}", markup=False, highlight=False)
+        return failures
+
+    failures = _run(work)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='Words; "a phrase"; -excluded; prefix*.')],
+    municipality: Annotated[str | None, typer.Option()] = None,
+    speaker: Annotated[str | None, typer.Option()] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Statements per page.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Find the moments in which words were said."""
+
+    def work() -> Results:
+        settings = _settings()
+        with Catalog(settings.catalog_path) as catalog:
+            q = Query(query, municipality=municipality, speaker=speaker, page=page, per_page=limit)
+            public = settings.public_url or DEFAULT_PUBLIC_URL
+            return search(catalog, open_engine(settings, catalog), q, public)
+
+    results = _run(work)
+    if as_json:
+        out.print_json(data=results_json(results))
+        return
+    if not results.statements:
+        out.print(f"no statement says {query!r}", markup=False, highlight=False)
+        return
+    out.print(f"{results.total} statements", highlight=False)
+    for hit in results.statements:
+        s = hit.statement
+        head = Text(s.title, style="bold")
+        details = ", ".join(x for x in (s.published, s.municipality, s.speaker) if x)
+        if details:
+            head.append(f"  {details}", style="dim")
+        out.print(head)
+        for passage in hit.passages:
+            line = Text(f"  {_timecode(passage.second)}  ", style="cyan")
+            line.append_text(_marked(passage.snippet_html))
+            out.print(line)
+            out.print(Text(f"         {passage.link}", style="dim"), soft_wrap=True)
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[
+        str, typer.Option(help="indexed, failed, queued, fetched, transcribed, hidden or all.")
+    ] = "all",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the archive's statements with their status."""
+
+    def work() -> list[dict[str, Any]]:
+        settings = _settings()
+        statuses = list(Status) if status == "all" else [Status(status)]
+        with Catalog(settings.catalog_path) as catalog:
+            _, statements = catalog.list_statements(statuses=statuses, limit=10_000)
+        return [asdict(s) for s in statements]
+
+    if status != "all" and status not in {s.value for s in Status}:
+        err.print(f"error: --status {status}: not a status")
+        raise typer.Exit(1)
+    rows = _run(work)
+    if as_json:
+        out.print_json(data=rows)
+        return
+    for row in rows:
+        line = f"{row['id']}  {row['status']:<11} {row['published'] or '':<10}  {row['title']}"
+        if row["error"]:
+            line += f"  [{row['error']}]"
+        out.print(line, markup=False, highlight=False)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the catalog."""
+
+    def work() -> int:
+        settings = _settings()
+        with Catalog(settings.catalog_path) as catalog:
+            engine = open_engine(settings, catalog)
+            ids = catalog.statement_ids([Status.TRANSCRIBED, Status.INDEXED])
+            engine.clear()
+            for statement_id in ids:
+                with catalog.transaction():
+                    engine.index(catalog.get(statement_id), catalog.passages(statement_id))
+                    catalog.set_status(statement_id, Status.INDEXED)
+        return len(ids)
+
+    count = _run(work)
+    out.print(f"reindexed {count} statements")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the JSON API and the search page."""
+    import uvicorn
+
+    _run(_settings)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(1)
