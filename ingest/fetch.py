@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yt_dlp
-from yt_dlp.utils import DownloadError
+from yt_dlp.utils import YoutubeDLError
 
 from archive.errors import FetchError, InvalidInput
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 ByteProgress = Callable[[int, int | None], None]
 # Extractors whose ids are only file stems: identify by the media URL instead.
-_URL_IDENTIFIED = frozenset({"generic", "html5"})
+_URL_IDENTIFIED = frozenset({"generic", "html5", "html5mediaembed"})
 _NOISE = (
     re.compile(r"^ERROR:\s*"),
     re.compile(r"^\[[\w:]+\]\s*(?:[\w.-]+:\s*)?"),
@@ -143,16 +143,20 @@ def probe_url(url: str) -> Candidate:
         with yt_dlp.YoutubeDL(_options()) as ydl:
             raw = ydl.extract_info(url, download=False)
             info = ydl.sanitize_info(raw)
-    except DownloadError as error:
+    except YoutubeDLError as error:
         raise FetchError(f"{url}: {_clean(str(error))}") from error
     if not isinstance(info, dict):
         raise FetchError(f"{url}: nothing to download")
     if info.get("_type") == "playlist":
         count = len(info.get("entries") or [])
         raise FetchError(f"{url}: is a playlist or feed of {count} entries, not one statement")
+    title = str(info.get("title") or info.get("id") or url)
+    if info.get("extractor") == "html5":
+        # The html5 extractor numbers a page's media: "Page title (1)"; the page title is ours.
+        title = re.sub(r" \(\d+\)$", "", title)
     return Candidate(
         origin=origin_for(info),
-        title=str(info.get("title") or info.get("id") or url),
+        title=title,
         page_url=str(info.get("webpage_url") or url),
         media_url=_media_url(info),
         published=_date(info),
@@ -189,7 +193,7 @@ def download(
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
             result = ydl.process_ie_result(dict(candidate.info), download=True)
-    except DownloadError as error:
+    except YoutubeDLError as error:
         raise FetchError(f"{candidate.page_url}: {_clean(str(error))}") from error
     downloads = result.get("requested_downloads") or []
     path = Path(downloads[0]["filepath"]) if downloads else None
