@@ -90,11 +90,8 @@ def parse_query(text: str) -> ParsedQuery:
             if found:
                 clauses.append(Clause(found, excluded=bool(quoted_minus)))
             continue
-        written = words(bare)
-        if written and all(word in _OPERATORS for word in written):
-            continue
         prefix = bare.endswith("*")
-        found = tuple(terms(bare))
+        found = tuple(fold(word) for word in words(bare) if word not in _OPERATORS)
         if not found:
             continue
         if len(found) == 1:

@@ -73,7 +73,7 @@ def test_404_names_the_url(server: Served) -> None:
 
 
 def test_page_without_video(server: Served) -> None:
-    with pytest.raises(FetchError, match="novideo.html.*[Uu]nsupported"):
+    with pytest.raises(FetchError, match=r"novideo\.html.*[Uu]nsupported"):
         fetch.probe_url(server.url("novideo.html"))
 
 

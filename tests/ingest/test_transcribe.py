@@ -74,5 +74,5 @@ def test_silence_gives_no_segments(server: Served, whisper_model: Any) -> None:
 def test_undecodable_file_is_a_media_error(tmp_path: Path, whisper_model: Any) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all" * 100)
-    with pytest.raises(MediaError, match="junk.mp4"):
+    with pytest.raises(MediaError, match=r"junk\.mp4"):
         transcribe(whisper_model, junk, language="de")

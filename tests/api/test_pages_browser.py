@@ -1,0 +1,78 @@
+"""The search page in a real browser (Debian's Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from tests.conftest import Archive
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module")
+def base_url(archive: Archive) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(archive.settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_search_then_jump_to_the_moment(
+    base_url: str, archive: Archive, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert shutil.which(CHROMIUM), "Debian's chromium is required: apt-get install chromium"
+    from playwright.sync_api import sync_playwright
+
+    statement_id = archive.outcomes["a.mp4"].statement.id
+    shots = tmp_path_factory.mktemp("screenshots")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(base_url + "/")
+        page.fill("input#q", "Wochenmarkt")
+        page.press("input#q", "Enter")
+        page.wait_for_selector("li.statement-hit")
+        assert page.locator("span.snippet mark").first.inner_text() == "Wochenmarkt"
+        page.screenshot(path=str(shots / "search.png"), full_page=True)
+        page.locator(f'li[data-id="{statement_id}"] a.moment').first.click()
+        page.wait_for_url(f"**/statements/{statement_id}?t=7")
+        page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+        position = page.evaluate("() => document.getElementById('player').currentTime")
+        assert 6.5 <= position <= 8.5
+        page.locator("a.time").first.click()
+        first_segment = page.locator("a.time").first.get_attribute("data-second")
+        page.wait_for_function(
+            f"() => Math.abs(document.getElementById('player').currentTime - {first_segment}) < 1"
+        )
+        page.screenshot(path=str(shots / "statement.png"), full_page=True)
+        browser.close()
