@@ -12,8 +12,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-_APOSTROPHES = "'\u2019"
-_WORD = re.compile(rf"[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*", re.UNICODE)
+# Letters and digits; everything else separates words, as in FTS5's unicode61 tokenizer.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_CLAUSES = 32
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)')
 # FTS5 / boolean keywords a user may type out of habit; AND is what we do anyway.
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
@@ -81,7 +82,8 @@ def parse_query(text: str) -> ParsedQuery:
     """Parse what a person typed. Never fails: anything that is not syntax is a word.
 
     Syntax: words are AND-ed; "an exact phrase"; -excluded; prefix*. Unbalanced quotes, the
-    operators AND, OR, NOT and NEAR written in capitals, punctuation and symbols are dropped.
+    operators AND, OR, NOT and NEAR written in capitals, punctuation and symbols are dropped;
+    past MAX_CLAUSES clauses the rest is ignored.
     """
     clauses: list[Clause] = []
     for quoted_minus, quoted, minus, bare in _QUERY_TOKEN.findall(text):
@@ -102,4 +104,4 @@ def parse_query(text: str) -> ParsedQuery:
             # "NEAR(Maske" or "Kita-Öffnung": every word of it must be there.
             clauses.extend(Clause((term,)) for term in found[:-1])
             clauses.append(Clause((found[-1],), prefix=prefix))
-    return ParsedQuery(tuple(clauses))
+    return ParsedQuery(tuple(clauses[:MAX_CLAUSES]))

@@ -33,10 +33,10 @@ def match_expression(clauses: Sequence[Clause]) -> str | None:
     positive = [_clause_expression(c) for c in clauses if not c.excluded]
     if not positive:
         return None
+    excluded = [_clause_expression(c) for c in clauses if c.excluded]
     expression = " AND ".join(positive)
-    for clause in clauses:
-        if clause.excluded:
-            expression = f"({expression}) NOT {_clause_expression(clause)}"
+    if excluded:
+        expression = f"({expression}) NOT ({' OR '.join(excluded)})"
     return expression
 
 

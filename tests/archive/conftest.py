@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive.catalog import Catalog
+from archive.search.fts import FtsEngine
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[Catalog]:
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        yield catalog
+
+
+@pytest.fixture
+def engine(catalog: Catalog) -> FtsEngine:
+    return FtsEngine(catalog)

@@ -1,0 +1,408 @@
+"""Search through the embedded FTS5 engine: matching, snippets, deep links, filters, paging,
+visibility, and robustness against whatever a person types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from archive.catalog import Catalog
+from archive.models import Segment, Statement, Status, Word
+from archive.search import MAX_QUERY_CHARS, Query, Results, search
+from archive.search.fts import FtsEngine
+from tests.archive.seed import spoken, store
+
+PUBLIC = "https://stadtstimme.example"
+
+
+@dataclass
+class Seeded:
+    catalog: Catalog
+    engine: FtsEngine
+    koeln: Statement
+    muenster: Statement
+    leipzig: Statement
+
+    def find(self, text: str, public_url: str | None = None, **options: object) -> Results:
+        return search(self.catalog, self.engine, Query(text, **options), public_url)  # type: ignore[arg-type]
+
+    def ids(self, text: str, **options: object) -> list[str]:
+        return [hit.statement.id for hit in self.find(text, **options).statements]
+
+
+@pytest.fixture
+def seeded(catalog: Catalog, engine: FtsEngine) -> Seeded:
+    koeln = store(
+        catalog,
+        engine,
+        "https://example.org/koeln",
+        [
+            spoken(0.0, "Liebe Bürgerinnen und Bürger unserer Stadt."),
+            spoken(5.0, "Heute spreche ich über den Winter."),
+            spoken(10.0, "Wir haben viel gemeinsam geschafft."),
+            spoken(16.0, "Das war nicht immer leicht."),
+            spoken(20.0, "Dafür danke ich Ihnen allen."),
+            # second passage; "Maskenpflicht" is its 8th word and starts at 33.5 s
+            spoken(30.0, "In allen Bussen und Bahnen gilt die Maskenpflicht weiter."),
+            spoken(36.0, "Bitte halten Sie sich daran."),
+            spoken(42.0, "Vielen Dank."),
+        ],
+        municipality="Köln",
+        published="2026-02-03",
+    )
+    muenster = store(
+        catalog,
+        engine,
+        "https://example.org/muenster",
+        [
+            spoken(0.4, "Guten Tag aus dem Rathaus der Stadt."),
+            spoken(5.0, "Der Wochenmarkt bleibt offen."),
+            spoken(10.0, "Die Straße wird gesperrt."),
+        ],
+        municipality="Münster",
+        published="2026-04-17",
+    )
+    leipzig = store(
+        catalog,
+        engine,
+        "https://example.org/leipzig",
+        [
+            spoken(0.0, "Der Wochenmarkt zieht um und bleibt im Winter am Rathaus der Stadt."),
+            spoken(8.0, "Der Maskenball fällt aus."),
+        ],
+        municipality="Leipzig",
+        published="2026-06-09",
+    )
+    return Seeded(catalog, engine, koeln, muenster, leipzig)
+
+
+def test_a_word_finds_its_statement_and_is_marked(seeded: Seeded) -> None:
+    results = seeded.find("Maskenpflicht")
+    assert results.total == 1
+    [hit] = results.statements
+    assert hit.statement.id == seeded.koeln.id
+    assert hit.statement.municipality == "Köln"
+    [passage] = hit.passages
+    assert "<mark>Maskenpflicht</mark>" in passage.snippet_html
+    assert passage.snippet_html.count("<mark>") == 1
+    assert "Maskenpflicht" in passage.snippet and "<mark>" not in passage.snippet
+    assert passage.snippet.startswith("In allen Bussen")
+    assert (passage.start, passage.end) == (30.0, 42.9)
+
+
+def test_words_are_folded_alike_in_index_and_query(seeded: Seeded) -> None:
+    assert seeded.ids("STRASSE") == [seeded.muenster.id]
+    assert seeded.ids("strasse") == [seeded.muenster.id]
+    assert seeded.ids("MÜNSTER") == []  # metadata is not transcript
+    assert "<mark>Straße</mark>" in seeded.find("Strasse").statements[0].passages[0].snippet_html
+
+
+def test_every_asked_word_is_marked_and_a_long_passage_is_cut_with_an_ellipsis(
+    seeded: Seeded,
+) -> None:
+    [hit] = seeded.find("Stadt", municipality="Leipzig").statements
+    html = hit.passages[0].snippet_html
+    # "Stadt." is the 12th word: the snippet starts 8 words before it
+    assert html.startswith("… um und bleibt")
+    assert "<mark>Stadt.</mark>" in html
+    [hit] = seeded.find("Wochenmarkt bleibt", municipality="Leipzig").statements
+    html = hit.passages[0].snippet_html
+    assert "<mark>Wochenmarkt</mark>" in html and "<mark>bleibt</mark>" in html
+    assert html.count("<mark>") == 2
+
+
+def test_deep_link_is_one_second_before_the_first_matched_word(seeded: Seeded) -> None:
+    passage = seeded.find("Maskenpflicht").statements[0].passages[0]
+    first_word = next(
+        w
+        for _, p in seeded.catalog.passages(seeded.koeln.id)
+        for w in p.words
+        if w.text.strip() == "Maskenpflicht"
+    )
+    assert first_word.start == 33.5
+    assert passage.second == 32  # floor(33.5 - 1), not the passage start (30 s)
+    assert passage.link == f"/statements/{seeded.koeln.id}?t=32"
+    assert passage.source_link is None
+
+
+def test_deep_link_is_absolute_with_a_public_url(seeded: Seeded) -> None:
+    [hit] = seeded.find("Maskenpflicht", public_url=PUBLIC).statements
+    assert hit.passages[0].link == f"{PUBLIC}/statements/{seeded.koeln.id}?t=32"
+    assert hit.link == f"{PUBLIC}/statements/{seeded.koeln.id}"
+    [hit] = seeded.find("Maskenpflicht").statements
+    assert hit.link == f"/statements/{seeded.koeln.id}"
+
+
+def test_deep_link_is_clamped_at_zero(seeded: Seeded) -> None:
+    passage = seeded.find("Guten").statements[0].passages[0]
+    assert passage.second == 0  # the word starts at 0.4 s; 0.4 - 1 would be -1
+    assert passage.link == f"/statements/{seeded.muenster.id}?t=0"
+
+
+def test_deep_link_uses_the_first_matched_word_of_several(seeded: Seeded) -> None:
+    # "Rathaus" is the 5th word (2.4 s) in Münster, the 10th (4.5 s) in Leipzig
+    results = seeded.find("Rathaus", sort="oldest")
+    assert [h.passages[0].second for h in results.statements] == [1, 3]
+
+
+def test_a_phrase_needs_its_words_together_and_in_order(seeded: Seeded) -> None:
+    assert seeded.ids('"Wochenmarkt bleibt"') == [seeded.muenster.id]
+    assert set(seeded.ids("Wochenmarkt bleibt")) == {seeded.muenster.id, seeded.leipzig.id}
+    assert seeded.ids('"bleibt Wochenmarkt"') == []
+
+
+def test_all_words_must_be_in_the_same_passage(seeded: Seeded) -> None:
+    # both are in the Köln statement, but in different passages
+    assert len(seeded.catalog.passages(seeded.koeln.id)) == 2
+    assert set(seeded.ids("Winter")) == {seeded.koeln.id, seeded.leipzig.id}
+    assert seeded.koeln.id in seeded.ids("Maskenpflicht")
+    assert seeded.koeln.id not in seeded.ids("Winter Maskenpflicht")
+
+
+def test_excluded_words_and_phrases(seeded: Seeded) -> None:
+    assert seeded.ids("Wochenmarkt -offen") == [seeded.leipzig.id]
+    assert seeded.ids('Wochenmarkt -"bleibt offen"') == [seeded.leipzig.id]
+    assert seeded.ids("Stadt -Rathaus") == [seeded.koeln.id]
+    assert seeded.ids("Stadt -Rathaus -Bürger") == []
+    assert seeded.ids("Stadt -Maskenb*", sort="oldest") == [seeded.koeln.id, seeded.muenster.id]
+
+
+def test_prefix(seeded: Seeded) -> None:
+    assert seeded.ids("Masken") == []
+    assert seeded.ids("Maskenp*") == [seeded.koeln.id]
+    assert seeded.ids("Masken*", sort="oldest") == [seeded.koeln.id, seeded.leipzig.id]
+    assert seeded.ids("Ma*", sort="oldest") == [seeded.koeln.id, seeded.leipzig.id]
+    html = seeded.find("Masken*", municipality="Leipzig").statements[0].passages[0].snippet_html
+    assert "<mark>Maskenball</mark>" in html
+
+
+def test_municipality_filter(seeded: Seeded) -> None:
+    assert seeded.ids("Stadt", municipality="Münster") == [seeded.muenster.id]
+    assert seeded.ids("Stadt", municipality="Köln") == [seeded.koeln.id]
+    assert seeded.ids("Stadt", municipality="Bonn") == []
+    assert seeded.ids("Maskenpflicht", municipality="Leipzig") == []
+
+
+def test_date_filters_are_inclusive(seeded: Seeded) -> None:
+    by_date = {"sort": "oldest"}
+    assert seeded.ids("Stadt", date_from="2026-04-17", **by_date) == [
+        seeded.muenster.id,
+        seeded.leipzig.id,
+    ]
+    assert seeded.ids("Stadt", date_to="2026-04-17", **by_date) == [
+        seeded.koeln.id,
+        seeded.muenster.id,
+    ]
+    assert seeded.ids("Stadt", date_from="2026-03-01", date_to="2026-05-01") == [seeded.muenster.id]
+    assert seeded.ids("Stadt", date_from="2026-07-01") == []
+
+
+def test_sort_newest_and_oldest(seeded: Seeded, catalog: Catalog, engine: FtsEngine) -> None:
+    undated = store(catalog, engine, "https://example.org/undated", [spoken(0, "Die Stadt.")])
+    k, m, lz = seeded.koeln.id, seeded.muenster.id, seeded.leipzig.id
+    assert seeded.ids("Stadt", sort="newest") == [lz, m, k, undated.id]
+    assert seeded.ids("Stadt", sort="oldest") == [k, m, lz, undated.id]
+    assert set(seeded.ids("Stadt")) == {k, m, lz, undated.id}
+
+
+def test_pagination(seeded: Seeded) -> None:
+    first = seeded.find("Stadt", sort="newest", per_page=2, page=1)
+    second = seeded.find("Stadt", sort="newest", per_page=2, page=2)
+    beyond = seeded.find("Stadt", sort="newest", per_page=2, page=3)
+    assert (first.total, second.total, beyond.total) == (3, 3, 3)
+    assert first.pages == second.pages == 2
+    assert [h.statement.id for h in first.statements] == [seeded.leipzig.id, seeded.muenster.id]
+    assert [h.statement.id for h in second.statements] == [seeded.koeln.id]
+    assert beyond.statements == []
+    assert seeded.find("Stadt", per_page=10).pages == 1
+
+
+def test_passages_per_statement(seeded: Seeded, catalog: Catalog, engine: FtsEngine) -> None:
+    many = store(
+        catalog,
+        engine,
+        "https://example.org/many",
+        [
+            spoken(i * 25.0, f"Absatz {i} über die Brücke und noch viel mehr Text.")
+            for i in range(8)
+        ],
+    )
+    assert len(catalog.passages(many.id)) >= 4
+    [hit] = seeded.find("Brücke").statements
+    assert len(hit.passages) == 3
+    [hit] = seeded.find("Brücke", passages_per_statement=1).statements
+    assert len(hit.passages) == 1
+    assert seeded.find("Brücke").total == 1  # statements are counted, not passages
+
+
+def test_only_indexed_statements_are_found(
+    seeded: Seeded, catalog: Catalog, engine: FtsEngine
+) -> None:
+    for status in (Status.HIDDEN, Status.FAILED, Status.TRANSCRIBED, Status.QUEUED):
+        store(
+            catalog,
+            engine,
+            f"https://example.org/{status}",
+            [spoken(0, "Ein Geheimwort der Stadt.")],
+            status=status,
+        )
+    assert seeded.ids("Geheimwort") == []
+    assert seeded.find("Stadt").total == 3
+
+    seeded.catalog.set_status(seeded.koeln.id, Status.HIDDEN)
+    assert seeded.ids("Maskenpflicht") == []
+    seeded.catalog.set_status(seeded.koeln.id, Status.INDEXED)
+    assert seeded.ids("Maskenpflicht") == [seeded.koeln.id]
+
+
+def test_html_in_a_transcript_is_escaped(catalog: Catalog, engine: FtsEngine) -> None:
+    words = (
+        Word(0.0, 0.5, " Achtung"),
+        Word(0.5, 1.0, " <script>alert(1)</script>"),
+        Word(1.0, 1.2, " &"),
+        Word(1.2, 1.6, ' "Co."'),
+    )
+    segment = Segment(0.0, 1.6, "".join(w.text for w in words), words)
+    statement = store(catalog, engine, "https://example.org/html", [segment])
+    [hit] = search(catalog, engine, Query("alert"), None).statements
+    html = hit.passages[0].snippet_html
+    assert hit.statement.id == statement.id
+    assert "<script>" not in html and "</script>" not in html
+    assert html == (
+        "Achtung <mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark> &amp; &quot;Co.&quot;"
+    )
+    assert hit.passages[0].snippet == 'Achtung <script>alert(1)</script> & "Co."'
+
+
+ROBUST = [
+    '"W"',
+    "W AND",
+    "AND W",
+    "NEAR(W",
+    "W*",
+    "* W",
+    "W 🎉",
+    'W "',
+    '"W',
+    "W OR",
+    "(W)",
+    "W:",
+    "W^",
+    "W NOT",
+    "{W}",
+    "W -",
+    "W'",
+]
+
+
+@pytest.mark.parametrize("template", ROBUST)
+def test_odd_queries_still_find_the_word(seeded: Seeded, template: str) -> None:
+    results = seeded.find(template.replace("W", "Maskenpflicht"))
+    assert [h.statement.id for h in results.statements] == [seeded.koeln.id]
+    assert "<mark>Maskenpflicht</mark>" in results.statements[0].passages[0].snippet_html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\t\n",
+        "AND",
+        "OR NOT",
+        "AND OR NOT NEAR",
+        "NEAR(",
+        "NEAR",
+        "*",
+        "-",
+        '"',
+        '""',
+        '"""',
+        "()",
+        "{}[]^:~",
+        "🎉",
+        "🎉" * 10_000,
+        "x" * 10_000,
+        "(" * 10_000,
+        '"' * 10_000,
+        "Maskenpflicht" * 800,
+        "\x00",
+        "\x00\x01\x02\x1b\x7f",
+        "-Maskenpflicht",
+    ],
+)
+def test_queries_without_words_return_nothing(seeded: Seeded, text: str) -> None:
+    results = seeded.find(text)
+    assert results.total == 0
+    assert results.statements == []
+
+
+def test_a_very_long_query_is_cut_at_max_query_chars(seeded: Seeded) -> None:
+    padding = " " * (MAX_QUERY_CHARS - len("Maskenpflicht"))
+    # what lies beyond the first MAX_QUERY_CHARS characters is not part of the query
+    assert seeded.ids("Maskenpflicht" + padding + " Nirgendwo") == [seeded.koeln.id]
+    assert seeded.ids("Maskenpflicht" + padding[: -len(" Nirgendwo")] + " Nirgendwo") == []
+    assert seeded.find("Maskenpflicht " + "ä" * 10_000).total == 0  # "ää…" is AND-ed
+
+
+def test_many_exclusions_do_not_raise(seeded: Seeded) -> None:
+    text = "Maskenpflicht" + " -x" * 120  # 373 characters, below MAX_QUERY_CHARS
+    assert seeded.ids(text) == [seeded.koeln.id]
+
+
+def test_delete_removes_a_statements_passages_from_the_index(seeded: Seeded) -> None:
+    def indexed_rows() -> int:
+        return seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
+
+    total_passages = seeded.catalog.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+    koeln_passages = len(seeded.catalog.passages(seeded.koeln.id))
+    assert indexed_rows() == total_passages
+
+    seeded.engine.delete(seeded.koeln.id)
+
+    assert indexed_rows() == total_passages - koeln_passages
+    assert seeded.ids("Maskenpflicht") == []
+    assert set(seeded.ids("Stadt")) == {seeded.muenster.id, seeded.leipzig.id}
+    # the catalog is the truth and keeps the passages; indexing again restores the hit
+    assert len(seeded.catalog.passages(seeded.koeln.id)) == koeln_passages
+    seeded.engine.index(seeded.koeln, seeded.catalog.passages(seeded.koeln.id))
+    assert seeded.ids("Maskenpflicht") == [seeded.koeln.id]
+    assert indexed_rows() == total_passages
+
+
+def test_indexing_twice_does_not_duplicate(seeded: Seeded) -> None:
+    before = seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
+    seeded.engine.index(seeded.koeln, seeded.catalog.passages(seeded.koeln.id))
+    after = seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
+    assert after == before
+    assert seeded.find("Maskenpflicht").statements[0].passages[0].second == 32
+
+
+def test_clear_empties_the_index(seeded: Seeded) -> None:
+    seeded.engine.clear()
+    assert seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0] == 0
+    assert seeded.find("Stadt").total == 0
+    assert seeded.catalog.db.execute("SELECT count(*) FROM passages").fetchone()[0] > 0
+
+
+def test_engine_on_an_existing_catalog_keeps_its_index(seeded: Seeded) -> None:
+    with Catalog(seeded.catalog.path) as other:
+        assert search(other, FtsEngine(other), Query("Maskenpflicht"), None).total == 1
+
+
+@pytest.mark.parametrize("text", ["geht", "s"])
+def test_every_hit_marks_the_word_that_made_it(
+    catalog: Catalog, engine: FtsEngine, text: str
+) -> None:
+    store(
+        catalog,
+        engine,
+        "https://example.org/apostrophe",
+        [spoken(0.0, "Heute ist ein schöner Tag und so geht's weiter mit dem Markt.")],
+    )
+    assert search(catalog, engine, Query("geht's"), None).statements[0].passages[0].second == 2
+    for hit in search(catalog, engine, Query(text), None).statements:
+        for passage in hit.passages:
+            assert "<mark>" in passage.snippet_html
+            assert passage.second == 2  # "geht's" starts at 3.5 s
