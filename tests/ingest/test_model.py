@@ -52,5 +52,5 @@ def test_model_setting_may_be_a_directory(model_dir: Path, tmp_path: Path) -> No
     assert model.resolve_model(str(model_dir), tmp_path) == str(model_dir)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ModelUnavailable, match="has no model.bin"):
+    with pytest.raises(ModelUnavailable, match=r"has no model\.bin"):
         model.resolve_model(str(empty), tmp_path)
