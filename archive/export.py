@@ -1,8 +1,9 @@
-"""Statements and search results as JSON-ready dicts (the API and `--json` share them)."""
+"""Statements as JSON-ready dicts (the API and `--json` share them) and transcripts as WebVTT,
+SRT and plain text, for subtitles, for reading, and for whoever archives the archive."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from archive.models import Segment, Statement
 from archive.search import Results, statement_link
@@ -67,3 +68,41 @@ def results_json(results: Results, public_url: str | None = None) -> dict[str, A
             for hit in results.statements
         ],
     }
+
+
+TranscriptFormat = Literal["vtt", "srt", "txt"]
+MEDIA_TYPES: dict[str, str] = {
+    "vtt": "text/vtt; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+}
+
+
+def _clock(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    whole, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{whole:02d}{separator}{millis:03d}"
+
+
+def _cue_text(text: str) -> str:
+    """One line of cue text; WebVTT and SRT end a cue at a blank line and treat '-->' specially."""
+    return " ".join(text.split()).replace("-->", "→")
+
+
+def transcript_text(segments: list[Segment], kind: TranscriptFormat) -> str:
+    """The transcript as WebVTT, SRT or plain text (one segment a line)."""
+    if kind == "txt":
+        return "".join(_cue_text(s.text) + "\n" for s in segments if s.text.strip())
+    cues: list[str] = []
+    for number, segment in enumerate((s for s in segments if s.text.strip()), start=1):
+        if kind == "vtt":
+            timing = f"{_clock(segment.start, '.')} --> {_clock(segment.end, '.')}"
+            text = _cue_text(segment.text).replace("&", "&amp;").replace("<", "&lt;")
+            cues.append(f"{timing}\n{text}\n")
+        else:
+            timing = f"{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}"
+            cues.append(f"{number}\n{timing}\n{_cue_text(segment.text)}\n")
+    body = "\n".join(cues)
+    return f"WEBVTT\n\n{body}" if kind == "vtt" else body

@@ -7,13 +7,14 @@ details were logged. Never a traceback.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
@@ -30,7 +31,13 @@ from rich.text import Text
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import StadtstimmeError
-from archive.export import results_json
+from archive.export import (
+    TranscriptFormat,
+    results_json,
+    segments_json,
+    statement_json,
+    transcript_text,
+)
 from archive.models import Status
 from archive.search import Query, Results, search
 from archive.search.engines import open_engine
@@ -98,7 +105,7 @@ class ConsoleReporter:
             TimeRemainingColumn(),
             console=err,
             transient=True,
-            disable=quiet,
+            disable=quiet or not err.is_terminal,
         )
         self.task: TaskID | None = None
         self.kind = ""
@@ -268,6 +275,31 @@ def list_command(
         if row["error"]:
             line += f"  [{row['error']}]"
         out.print(line, markup=False, highlight=False)
+
+
+@app.command()
+def export(
+    statement_id: Annotated[str, typer.Argument(help="The statement's id.")],
+    kind: Annotated[str, typer.Option("--format", help="vtt, srt, txt or json.")] = "txt",
+) -> None:
+    """Print a statement's transcript as WebVTT, SRT, plain text or JSON."""
+    if kind not in ("vtt", "srt", "txt", "json"):
+        err.print(f"error: --format {kind}: expected vtt, srt, txt or json", markup=False)
+        raise typer.Exit(1)
+
+    def work() -> str:
+        settings = _settings()
+        with Catalog(settings.catalog_path) as catalog:
+            statement = catalog.get(statement_id)
+            segments = catalog.segments(statement.id)
+        if kind == "json":
+            document = statement_json(statement, settings.public_url)
+            return json.dumps(
+                document | {"segments": segments_json(segments)}, ensure_ascii=False, indent=2
+            )
+        return transcript_text(segments, cast(TranscriptFormat, kind))
+
+    sys.stdout.write(_run(work))
 
 
 @app.command()

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from api.deps import CatalogDep, SettingsDep
 from api.schemas import ErrorOut, StatementDetail, StatementPage
 from archive.errors import NotFound
-from archive.export import segments_json, statement_json
+from archive.export import (
+    MEDIA_TYPES,
+    TranscriptFormat,
+    segments_json,
+    statement_json,
+    transcript_text,
+)
 from archive.models import Statement, Status
 
 router = APIRouter(tags=["statements"])
@@ -51,3 +58,20 @@ def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep)
     return statement_json(statement, settings.public_url) | {
         "segments": segments_json(catalog.segments(statement.id))
     }
+
+
+@router.get(
+    "/statements/{statement_id}/transcript.{kind}",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}, 404: {"model": ErrorOut}},
+)
+def get_transcript(statement_id: str, kind: TranscriptFormat, catalog: CatalogDep) -> Response:
+    """The transcript as WebVTT or SRT subtitles, or as plain text."""
+    statement = visible_statement(catalog, statement_id)
+    body = transcript_text(catalog.segments(statement.id), kind)
+    filename = f"{statement.id}.{kind}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[kind],
+        headers={"content-disposition": f'inline; filename="{filename}"'},
+    )

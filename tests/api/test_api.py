@@ -140,3 +140,16 @@ def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/search", "/api/statements", "/api/statements/{statement_id}"} <= set(paths)
+
+
+def test_transcript_downloads(client: TestClient, archive: Archive) -> None:
+    sid = statement_id(archive, "a.mp4")
+    vtt = client.get(f"/api/statements/{sid}/transcript.vtt")
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    assert vtt.text.startswith("WEBVTT\n\n00:00:0")
+    assert "Maskenpflicht" in vtt.text
+    assert client.get(f"/api/statements/{sid}/transcript.srt").text.startswith("1\n00:00:0")
+    assert client.get(f"/api/statements/{sid}/transcript.pdf").status_code == 422
+    page = BeautifulSoup(client.get(f"/statements/{sid}").text, "html.parser")
+    links = {a["href"] for a in page.select("p.downloads a")}
+    assert f"/api/statements/{sid}/transcript.vtt" in links
