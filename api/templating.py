@@ -6,13 +6,9 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from archive.export import timecode
+
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def timecode(seconds: float | None) -> str:
-    whole = int(seconds or 0)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 templates.env.filters["timecode"] = timecode

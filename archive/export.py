@@ -70,6 +70,13 @@ def results_json(results: Results, public_url: str | None = None) -> dict[str, A
     }
 
 
+def timecode(seconds: float | None) -> str:
+    """'1:05' or '1:02:05', as people write a moment in a video."""
+    whole = int(seconds or 0)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 TranscriptFormat = Literal["vtt", "srt", "txt"]
 MEDIA_TYPES: dict[str, str] = {
     "vtt": "text/vtt; charset=utf-8",

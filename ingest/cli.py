@@ -36,6 +36,7 @@ from archive.export import (
     results_json,
     segments_json,
     statement_json,
+    timecode,
     transcript_text,
 )
 from archive.models import Status
@@ -135,12 +136,6 @@ class ConsoleReporter:
             self.progress.console.print(text, markup=False, highlight=False)
 
 
-def _timecode(seconds: float) -> str:
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 def _marked(snippet_html: str) -> Text:
     text = Text()
     for i, part in enumerate(re.split(r"</?mark>", snippet_html)):
@@ -192,7 +187,7 @@ def ingest(
                     out.print_json(data=asdict(statement) | {"existed": outcome.existed})
                     continue
                 verb = "already archived" if outcome.existed else "archived"
-                duration = _timecode(statement.duration or 0)
+                duration = timecode(statement.duration or 0)
                 out.print(
                     f"{verb}: {statement.id}  {statement.title}  ({duration})",
                     markup=False,
@@ -241,7 +236,7 @@ def search_command(
             head.append(f"  {details}", style="dim")
         out.print(head)
         for passage in hit.passages:
-            line = Text(f"  {_timecode(passage.second)}  ", style="cyan")
+            line = Text(f"  {timecode(passage.second)}  ", style="cyan")
             line.append_text(_marked(passage.snippet_html))
             out.print(line)
             out.print(Text(f"         {passage.link}", style="dim"), soft_wrap=True)
