@@ -1,8 +1,11 @@
-"""Text analysis shared by indexing, querying and highlighting, so that all three agree.
+"""German text analysis shared by indexing, querying and highlighting, so that all three agree.
 
-A word becomes one or more *terms*. Today: Unicode normalisation, case folding and folding of
-diacritics (ß = ss, ä = a). German stemming and compound parts come with the search issue; they
-belong here and nowhere else.
+A spoken word becomes one *term* (Unicode-normalised, case- and diacritic-folded, Snowball-stemmed:
+"Krankenhäusern", "Krankenhaeuser" -> "krankenhaus"; "Bürgermeister", "Buergermeister",
+"Burgermeister" -> "burgermeist"), and a compound also gives the terms of its *parts*: its head
+("Karte" in "Schatzkarte") and its modifiers ("Schatz"), so that the parts find the compound.
+Splitting is compound-split's (CharSplit) best split, taken only when its score is convincing,
+then tried again on both halves. Results are cached per word form: German vocabulary is Zipfian.
 """
 
 from __future__ import annotations
@@ -12,15 +15,28 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import Stemmer
+from compound_split import char_split
+
 # Letters and digits; everything else separates words, as in FTS5's unicode61 tokenizer.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_CLAUSES = 32
+MIN_PREFIX = 3
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)')
 # FTS5 / boolean keywords a user may type out of habit; AND is what we do anyway.
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+# Compound splitting: shortest word tried, least score taken, shortest part kept.
+MIN_COMPOUND = 8
+MIN_SPLIT_SCORE = 0.5
+MIN_INNER_SPLIT_SCORE = 0.7
+MIN_PART = 3
+# Endings CharSplit sometimes takes for a head: "Bürger|innen" is no compound.
+_NOT_HEADS = frozenset({"innen", "inn", "in", "en", "ern", "ung", "ungen", "er", "nen"})
+_PLURAL_S_AFTER = frozenset("aioy")
+_stemmer = Stemmer.Stemmer("german")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
 def fold(word: str) -> str:
     """Case- and diacritic-folded form of a word: 'Straße' -> 'strasse', 'Öffnung' -> 'offnung'."""
     text = unicodedata.normalize("NFKC", word).casefold()
@@ -33,9 +49,100 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
 
 
+def _stem(folded: str) -> str:
+    stem: str = _stemmer.stemWord(folded)
+    # Snowball keeps the plural -s of loanwords ("Kitas", "Büros", "Handys"): drop it.
+    if len(stem) >= 4 and stem[-1] == "s" and stem[-2] in _PLURAL_S_AFTER:
+        stem = stem[:-1]
+    return stem
+
+
+@lru_cache(maxsize=500_000)
+def term(word: str) -> str:
+    """The index term of one word."""
+    return _stem(fold(word))
+
+
+def _split(word: str, least: float = MIN_SPLIT_SCORE) -> list[list[str]]:
+    """A compound as a tree flattened to constituents: each split's [modifier, head] pairs.
+
+    Returns the list of splits from the outside in, e.g. Oberbürgermeister ->
+    [["ober", "bürgermeister"], ["bürger", "meister"]]; [] when the word is no compound.
+    """
+    if len(word) < MIN_COMPOUND or not word.isalpha():
+        return []
+    candidates = char_split.split_compound(word.capitalize())
+    if not candidates:
+        return []
+    score, modifier, head = candidates[0]
+    if score < least or min(len(modifier), len(head)) < MIN_PART:
+        return []
+    if head.casefold() in _NOT_HEADS:
+        return []
+    modifier, head = modifier.casefold(), head.casefold()
+    inner = MIN_INNER_SPLIT_SCORE
+    return [[modifier, head], *_split(modifier, inner), *_split(head, inner)]
+
+
+@dataclass(frozen=True)
+class WordTerms:
+    """What one spoken word contributes to the index."""
+
+    term: str
+    heads: tuple[str, ...] = ()
+    modifiers: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> frozenset[str]:
+        return frozenset((self.term, *self.heads, *self.modifiers))
+
+
+@lru_cache(maxsize=500_000)
+def analyse(word: str) -> WordTerms:
+    """The term of a word and, for a compound, the terms of its heads and modifiers.
+
+    Heads are the constituents that end the word (Oberbürgermeister: Bürgermeister, Meister);
+    modifiers the others (Ober, Bürger). Parts are split on the word as written, umlauts and
+    all, since CharSplit's statistics know "Bürger", not "Burger".
+    """
+    whole = _stem(fold(word))
+    splits = _split(unicodedata.normalize("NFKC", word).casefold())
+    if not splits:
+        return WordTerms(whole)
+    written = unicodedata.normalize("NFKC", word).casefold()
+    heads: list[str] = []
+    modifiers: list[str] = []
+    for modifier, head in splits:
+        (heads if written.endswith(head) else modifiers).append(head)
+        modifiers.append(modifier)
+
+    def stems(parts: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for p in parts if (t := _stem(fold(p))) != whole))
+
+    return WordTerms(whole, stems(heads), stems(modifiers))
+
+
 def terms(text: str) -> list[str]:
-    """The index terms of a text, in order; one or more per word."""
-    return [fold(word) for word in words(text)]
+    """The terms of a text, one per word, in order (what phrases are matched against)."""
+    return [term(word) for word in words(text)]
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """A text as the engines index it: the word terms in order, and the compound parts."""
+
+    terms: list[str]
+    heads: list[str]
+    modifiers: list[str]
+
+
+def analyse_text(text: str) -> Analysed:
+    analysed = [analyse(word) for word in words(text)]
+    return Analysed(
+        terms=[a.term for a in analysed],
+        heads=[h for a in analysed for h in a.heads],
+        modifiers=[m for a in analysed for m in a.modifiers],
+    )
 
 
 @dataclass(frozen=True)
@@ -43,12 +150,18 @@ class Clause:
     """One part of a query: a word, a prefix or a phrase, possibly excluded."""
 
     terms: tuple[str, ...]
+    written: tuple[str, ...]
     prefix: bool = False
     excluded: bool = False
 
     @property
     def phrase(self) -> bool:
         return len(self.terms) > 1
+
+    def matches(self, word: WordTerms) -> bool:
+        if self.prefix:
+            return any(t.startswith(self.terms[-1]) for t in word.all)
+        return bool(word.all.intersection(self.terms))
 
 
 @dataclass(frozen=True)
@@ -69,39 +182,40 @@ class ParsedQuery:
 
     def matches_word(self, word: str) -> bool:
         """Whether a spoken word is one the query asked for (for highlights and deep links)."""
-        for term in terms(word):
-            for clause in self.positive:
-                if clause.prefix and term.startswith(clause.terms[-1]):
-                    return True
-                if term in clause.terms:
-                    return True
-        return False
+        return any(
+            clause.matches(analyse(written)) for written in words(word) for clause in self.positive
+        )
+
+
+def _clause(written: list[str], prefix: bool, excluded: bool) -> Clause:
+    found = tuple(term(w) for w in written)
+    if prefix and len(fold(written[-1])) < MIN_PREFIX:
+        prefix = False  # "Ma*": too short to expand; taken as the word itself
+    return Clause(found, tuple(written), prefix=prefix, excluded=excluded)
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Parse what a person typed. Never fails: anything that is not syntax is a word.
 
-    Syntax: words are AND-ed; "an exact phrase"; -excluded; prefix*. Unbalanced quotes, the
-    operators AND, OR, NOT and NEAR written in capitals, punctuation and symbols are dropped;
-    past MAX_CLAUSES clauses the rest is ignored.
+    Syntax: words are AND-ed; "an exact phrase"; -excluded; prefix* (three letters at least).
+    Unbalanced quotes, the operators AND, OR, NOT and NEAR written in capitals, punctuation and
+    symbols are dropped; past MAX_CLAUSES clauses the rest is ignored.
     """
     clauses: list[Clause] = []
     for quoted_minus, quoted, minus, bare in _QUERY_TOKEN.findall(text):
         if quoted or quoted_minus:
-            found = tuple(terms(quoted))
-            if found:
-                clauses.append(Clause(found, excluded=bool(quoted_minus)))
+            written = words(quoted)
+            if written:
+                clauses.append(_clause(written, prefix=False, excluded=bool(quoted_minus)))
             continue
         prefix = bare.endswith("*")
-        found = tuple(fold(word) for word in words(bare) if word not in _OPERATORS)
-        if not found:
+        written = [w for w in words(bare) if w not in _OPERATORS]
+        if not written:
             continue
-        if len(found) == 1:
-            clauses.append(Clause(found, prefix=prefix, excluded=bool(minus)))
-        elif minus:
-            clauses.append(Clause(found, excluded=True))
+        if len(written) == 1 or minus:
+            clauses.append(_clause(written, prefix=prefix, excluded=bool(minus)))
         else:
             # "NEAR(Maske" or "Kita-Öffnung": every word of it must be there.
-            clauses.extend(Clause((term,)) for term in found[:-1])
-            clauses.append(Clause((found[-1],), prefix=prefix))
+            clauses.extend(_clause([w], False, False) for w in written[:-1])
+            clauses.append(_clause(written[-1:], prefix=prefix, excluded=False))
     return ParsedQuery(tuple(clauses[:MAX_CLAUSES]))

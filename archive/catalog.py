@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archive.analysis import term, words
 from archive.errors import NotFound
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 
@@ -25,6 +27,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE statements (
         id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
         origin TEXT NOT NULL UNIQUE,
         title TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -33,6 +36,7 @@ MIGRATIONS: tuple[str, ...] = (
         municipality TEXT,
         speaker TEXT,
         uploader TEXT,
+        source TEXT,
         language TEXT,
         page_url TEXT,
         media_url TEXT,
@@ -55,7 +59,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (statement_id, position)
     ) WITHOUT ROWID;
     CREATE TABLE passages (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY, -- seq * PASSAGES_PER_STATEMENT + position
         statement_id TEXT NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
         position INTEGER NOT NULL,
         start REAL NOT NULL,
@@ -64,10 +68,26 @@ MIGRATIONS: tuple[str, ...] = (
         words TEXT NOT NULL,
         UNIQUE (statement_id, position)
     );
+    CREATE TABLE vocabulary (
+        term TEXT PRIMARY KEY,
+        word TEXT NOT NULL,
+        passages INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX vocabulary_word ON vocabulary(word);
     """,
 )
 
 _STATEMENT_COLUMNS = tuple(f.name for f in fields(Statement))
+# A passage's row id is its statement's seq times this plus its position, so that the search
+# index knows a passage's statement without a lookup: statement seq = rowid >> 16.
+PASSAGE_BITS = 16
+PASSAGES_PER_STATEMENT = 1 << PASSAGE_BITS
+
+
+def passage_rowid(seq: int, position: int) -> int:
+    if not 0 <= position < PASSAGES_PER_STATEMENT:
+        raise ValueError(f"passage position {position} out of range")
+    return (seq << PASSAGE_BITS) | position
 
 
 def now() -> str:
@@ -168,12 +188,14 @@ class Catalog:
         """Insert the statement unless its origin is known; return what the catalog holds."""
         stamp = now()
         values = asdict(statement) | {"created_at": stamp, "updated_at": stamp}
+        del values["seq"]
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self.transaction():
             self.db.execute(
-                f"INSERT INTO statements ({columns}) VALUES ({marks}) "
-                "ON CONFLICT(origin) DO NOTHING",
+                f"INSERT INTO statements (seq, {columns}) "
+                f"SELECT coalesce(max(seq), 0) + 1, {marks} FROM statements "
+                "WHERE true ON CONFLICT(origin) DO NOTHING",
                 tuple(str(v) if isinstance(v, Status) else v for v in values.values()),
             )
             found = self.find_by_origin(statement.origin)
@@ -228,6 +250,9 @@ class Catalog:
     ) -> None:
         """Replace the statement's segments and passages and mark it transcribed, all at once."""
         with self.transaction():
+            seq = self.get(statement_id).seq
+            assert seq is not None
+            self._count_words([p for _, p in self.passages(statement_id)], -1)
             self.db.execute("DELETE FROM segments WHERE statement_id = ?", (statement_id,))
             self.db.execute("DELETE FROM passages WHERE statement_id = ?", (statement_id,))
             self.db.executemany(
@@ -239,13 +264,22 @@ class Catalog:
                 ],
             )
             self.db.executemany(
-                "INSERT INTO passages (statement_id, position, start, end, text, words) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO passages (id, statement_id, position, start, end, text, words) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (statement_id, p.position, p.start, p.end, p.text, _words_to_json(p.words))
+                    (
+                        passage_rowid(seq, p.position),
+                        statement_id,
+                        p.position,
+                        p.start,
+                        p.end,
+                        p.text,
+                        _words_to_json(p.words),
+                    )
                     for p in passages
                 ],
             )
+            self._count_words(passages, +1)
             self.update(
                 statement_id,
                 status=Status.TRANSCRIBED,
@@ -254,6 +288,33 @@ class Catalog:
                 language=transcript.language,
                 duration=transcript.duration,
             )
+
+    def _count_words(self, passages: Sequence[Passage], sign: int) -> None:
+        """Keep the vocabulary (term, a spelling of it, passages it is in) for did-you-mean."""
+        counts: Counter[str] = Counter()
+        spelling: dict[str, str] = {}
+        for passage in passages:
+            seen = {term(word): word for word in words(passage.text)}
+            counts.update(seen.keys())
+            spelling.update(seen)
+        self.db.executemany(
+            "INSERT INTO vocabulary (term, word, passages) VALUES (?, ?, ?) "
+            "ON CONFLICT(term) DO UPDATE SET passages = max(0, passages + excluded.passages)",
+            [(t, spelling[t], sign * n) for t, n in counts.items()],
+        )
+
+    def vocabulary(self, first: str, limit: int = 50_000) -> list[tuple[str, str, int]]:
+        """(term, spelling, passages) of the words whose term starts with `first`."""
+        rows = self.db.execute(
+            "SELECT term, word, passages FROM vocabulary "
+            "WHERE term >= ? AND term < ? AND passages > 0 LIMIT ?",
+            (first, first + "\uffff", limit),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def passages_with_term(self, term_: str) -> int:
+        row = self.db.execute("SELECT passages FROM vocabulary WHERE term = ?", (term_,)).fetchone()
+        return int(row[0]) if row else 0
 
     def segments(self, statement_id: str) -> list[Segment]:
         rows = self.db.execute(

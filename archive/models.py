@@ -57,6 +57,7 @@ class Statement:
     municipality: str | None = None
     speaker: str | None = None
     uploader: str | None = None
+    source: str | None = None
     language: str | None = None
     page_url: str | None = None
     media_url: str | None = None
@@ -67,6 +68,7 @@ class Statement:
     note: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    seq: int | None = None
 
 
 @dataclass(frozen=True)

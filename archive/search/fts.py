@@ -1,31 +1,49 @@
 """The embedded engine: SQLite FTS5 in the catalog file itself, consistent with it in every
-transaction. Text is analysed in Python (archive.analysis) and FTS5 indexes the resulting terms,
-so user text never reaches FTS5's query parser: only quoted terms we made do.
+transaction, no server. Text is analysed in Python (archive.analysis); FTS5 indexes the terms in
+three columns: the words' terms in order (phrases match here), compound heads, and compound
+modifiers, weighted in that order. User text never reaches FTS5's query parser: only quoted
+terms made by the analyser do.
+
+Work is bounded by design, so that a broad query stays fast in a large archive:
+- a passage's row id carries its statement (seq << 16 | position): grouping, counting, facets
+  and the monthly trend come from one pass over the matches' row ids, without ranking;
+- relevance is computed for at most RANK_CANDIDATES matching passages, the newest; statements
+  whose passages all lie beyond them are listed after the ranked ones, newest first;
+- prefixes need three letters (archive.analysis.MIN_PREFIX) and use a three-letter prefix index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 
-from archive.analysis import Clause, terms
-from archive.catalog import Catalog
+from archive.analysis import Clause, analyse_text
+from archive.catalog import PASSAGE_BITS, Catalog
 from archive.models import Passage, Statement, Status
-from archive.search import Query, RankedPassage
+from archive.search import Matches, Query, RankedPassage, RankedStatement
 
+RANK_CANDIDATES = 2000
+WEIGHTS = (1.0, 0.6, 0.3)  # terms, heads, modifiers
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5(
-    terms, tokenize = "unicode61 remove_diacritics 0 tokenchars '0123456789'", prefix = '2 3'
+    terms, heads, modifiers,
+    tokenize = "unicode61 remove_diacritics 0", prefix = '3', detail = 'full'
 )
 """
+_BM25 = f"bm25(passage_terms, {', '.join(str(w) for w in WEIGHTS)})"
 
 
-def _quoted(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _clause_expression(clause: Clause) -> str:
     quoted = _quoted(" ".join(clause.terms))
-    return quoted + " *" if clause.prefix else quoted
+    if clause.prefix:
+        return quoted + " *"
+    if clause.phrase:
+        return "terms : " + quoted
+    return quoted
 
 
 def match_expression(clauses: Sequence[Clause]) -> str | None:
@@ -40,6 +58,16 @@ def match_expression(clauses: Sequence[Clause]) -> str | None:
     return expression
 
 
+def _facet_values(
+    published: str | None, municipality: str | None, speaker: str | None
+) -> dict[str, str | None]:
+    return {
+        "municipality": municipality,
+        "speaker": speaker,
+        "year": published[:4] if published else None,
+    }
+
+
 class FtsEngine:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -51,55 +79,144 @@ class FtsEngine:
                 db.execute(_SCHEMA)
 
     def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
+        rows = []
+        for rowid, passage in passages:
+            analysed = analyse_text(passage.text)
+            rows.append(
+                (
+                    rowid,
+                    " ".join(analysed.terms),
+                    " ".join(analysed.heads),
+                    " ".join(analysed.modifiers),
+                )
+            )
         with self.catalog.transaction() as db:
             self.delete(statement.id)
             db.executemany(
-                "INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)",
-                [(rowid, " ".join(terms(p.text))) for rowid, p in passages],
+                "INSERT INTO passage_terms (rowid, terms, heads, modifiers) VALUES (?, ?, ?, ?)",
+                rows,
             )
 
     def delete(self, statement_id: str) -> None:
+        statement = self.catalog.find(statement_id)
+        if statement is None or statement.seq is None:
+            return
+        low = statement.seq << PASSAGE_BITS
         with self.catalog.transaction() as db:
             db.execute(
-                "DELETE FROM passage_terms WHERE rowid IN "
-                "(SELECT id FROM passages WHERE statement_id = ?)",
-                (statement_id,),
+                "DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?",
+                (low, low + (1 << PASSAGE_BITS)),
             )
 
     def clear(self) -> None:
         with self.catalog.transaction() as db:
             db.execute("DELETE FROM passage_terms")
 
-    def rank(self, query: Query) -> list[RankedPassage]:
-        expression = match_expression(query.parsed.clauses)
-        if expression is None:
-            return []
-        where = ["passage_terms MATCH ?", "s.status = ?"]
+    def _matching_statements(
+        self, expression: str, query: Query
+    ) -> list[tuple[int, str, str | None, str | None, str | None, int]]:
+        """(seq, id, published, municipality, speaker, matching passages) of every match."""
+        where = ["s.status = ?"]
         params: list[object] = [expression, str(Status.INDEXED)]
-        for column, value in (
-            ("municipality", query.municipality),
-            ("speaker", query.speaker),
-            ("language", query.language),
-        ):
-            if value:
-                where.append(f"s.{column} = ?")
-                params.append(value)
+        for column, value in query.filters.items():
+            where.append(f"s.{column} = ?")
+            params.append(value)
         if query.date_from:
             where.append("s.published >= ?")
             params.append(query.date_from)
         if query.date_to:
             where.append("s.published <= ?")
             params.append(query.date_to)
-        order = {
-            "relevance": "score",
-            "newest": "s.published DESC NULLS LAST, score",
-            "oldest": "s.published ASC NULLS LAST, score",
-        }[query.sort]
         rows = self.catalog.db.execute(
-            "SELECT p.id AS rowid, p.statement_id, bm25(passage_terms) AS score "
-            "FROM passage_terms JOIN passages p ON p.id = passage_terms.rowid "
-            "JOIN statements s ON s.id = p.statement_id "
-            f"WHERE {' AND '.join(where)} ORDER BY {order}",
+            "SELECT s.seq, s.id, s.published, s.municipality, s.speaker, m.n FROM "
+            f"(SELECT rowid >> {PASSAGE_BITS} AS seq, count(*) AS n FROM passage_terms "
+            "WHERE passage_terms MATCH ? GROUP BY 1) AS m "
+            f"JOIN statements AS s ON s.seq = m.seq WHERE {' AND '.join(where)}",
             params,
         )
-        return [RankedPassage(row["rowid"], row["statement_id"], row["score"]) for row in rows]
+        return [tuple(row) for row in rows]
+
+    def _candidates(self, expression: str, allowed: set[int]) -> dict[int, list[tuple[float, int]]]:
+        """Scores of the newest RANK_CANDIDATES matching passages, by statement seq."""
+        cursor = self.catalog.db.execute(
+            f"SELECT rowid, {_BM25} FROM passage_terms WHERE passage_terms MATCH ? "
+            "ORDER BY rowid DESC",
+            (expression,),
+        )
+        found: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        taken = 0
+        for rowid, score in cursor:
+            seq = rowid >> PASSAGE_BITS
+            if seq in allowed:
+                found[seq].append((score, rowid))
+                taken += 1
+                if taken >= RANK_CANDIDATES:
+                    break
+        cursor.close()
+        return found
+
+    def _best_passages(self, expression: str, seq: int, limit: int) -> list[tuple[float, int]]:
+        low = seq << PASSAGE_BITS
+        rows = self.catalog.db.execute(
+            f"SELECT {_BM25}, rowid FROM passage_terms WHERE passage_terms MATCH ? "
+            "AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT ?",
+            (expression, low, low + (1 << PASSAGE_BITS), limit),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def search(self, query: Query) -> Matches:
+        expression = match_expression(query.parsed.clauses)
+        if expression is None:
+            return Matches(0, [])
+        matching = self._matching_statements(expression, query)
+        facets: dict[str, Counter[str]] = {
+            name: Counter() for name in ("municipality", "speaker", "year")
+        }
+        trend: Counter[str] = Counter()
+        for _, _, published, municipality, speaker, passages in matching:
+            for name, value in _facet_values(published, municipality, speaker).items():
+                if value:
+                    facets[name][value] += 1
+            if published:
+                trend[published[:7]] += passages
+        ids = {row[0]: row[1] for row in matching}
+        order = self._order(expression, query, matching)
+        first = (query.page - 1) * query.per_page
+        page = order[first : first + query.per_page]
+        statements = []
+        for seq, scored in page:
+            if len(scored) >= query.passages_per_statement:
+                best = sorted(scored)[: query.passages_per_statement]
+            else:
+                best = self._best_passages(expression, seq, query.passages_per_statement)
+            statements.append(
+                RankedStatement(
+                    ids[seq], tuple(RankedPassage(rowid, score) for score, rowid in best)
+                )
+            )
+        return Matches(
+            total=len(matching),
+            statements=statements,
+            facets={name: dict(counter.most_common()) for name, counter in facets.items()},
+            trend=dict(sorted(trend.items())),
+        )
+
+    def _order(
+        self,
+        expression: str,
+        query: Query,
+        matching: Iterable[tuple[int, str, str | None, str | None, str | None, int]],
+    ) -> list[tuple[int, list[tuple[float, int]]]]:
+        """Every matching statement's seq in result order, with the scores known for it."""
+        rows = list(matching)
+        if query.sort == "relevance":
+            candidates = self._candidates(expression, {row[0] for row in rows})
+            ranked = sorted(candidates, key=lambda seq: min(candidates[seq]))
+            rest = sorted((row[0] for row in rows if row[0] not in candidates), reverse=True)
+            return [(seq, candidates[seq]) for seq in ranked] + [(seq, []) for seq in rest]
+        newest = query.sort == "newest"
+        dated = sorted(
+            (row for row in rows if row[2]), key=lambda row: (row[2], row[0]), reverse=newest
+        )
+        undated = sorted((row for row in rows if not row[2]), key=lambda row: row[0], reverse=True)
+        return [(row[0], []) for row in dated + undated]
