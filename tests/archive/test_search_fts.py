@@ -169,10 +169,11 @@ def test_excluded_words_and_phrases(seeded: Seeded) -> None:
 
 
 def test_prefix(seeded: Seeded) -> None:
-    assert seeded.ids("Masken") == []
+    # "Masken" is the modifier of Maskenpflicht and Maskenball: the compounds' parts find them
+    assert seeded.ids("Masken", sort="oldest") == [seeded.koeln.id, seeded.leipzig.id]
     assert seeded.ids("Maskenp*") == [seeded.koeln.id]
     assert seeded.ids("Masken*", sort="oldest") == [seeded.koeln.id, seeded.leipzig.id]
-    assert seeded.ids("Ma*", sort="oldest") == [seeded.koeln.id, seeded.leipzig.id]
+    assert seeded.ids("Ma*") == []  # under three letters a star is ignored: the word "Ma"
     html = seeded.find("Masken*", municipality="Leipzig").statements[0].passages[0].snippet_html
     assert "<mark>Maskenball</mark>" in html
 

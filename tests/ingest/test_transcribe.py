@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from archive.analysis import fold, terms
+from archive.analysis import term, terms
 from archive.errors import MediaError
 from ingest.transcribe import transcribe
 from tests.conftest import Archive, Served
@@ -21,7 +21,7 @@ def assert_words_placed(words: list[tuple[float, str]], clip: Clip) -> None:
     """Each reliable word the fixture placed is heard within ±1.5 s of where it was put."""
     assert len(clip.placed) >= 2
     for keyword, placed in clip.placed.items():
-        starts = [start for start, text in words if fold(keyword) in terms(text)]
+        starts = [start for start, text in words if term(keyword) in terms(text)]
         assert starts, f"{keyword!r} not transcribed in {clip.path.name}: {words}"
         assert any(abs(start - placed) <= TOLERANCE for start in starts), (
             f"{keyword!r} heard at {starts}, placed at {placed:.2f}"
