@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -133,13 +132,40 @@ def _import(module: str) -> Any:
 # Guards for CharSplit's cut, from the gold rule: no derivational or inflectional ending as a head
 # ("Bürger|innen"), no preposition or verb particle as a modifier ("Mit|arbeiter", "Aus|schuss").
 NOT_HEADS = frozenset({"in", "innen", "nen", "en", "ern", "er", "ung", "ungen", "heit", "keit"})
-PARTICLES = frozenset({"ab", "an", "auf", "aus", "bei", "durch", "ein", "gegen", "her", "hin",
-                       "hinter", "mit", "nach", "über", "um", "unter", "vor", "weg", "wieder",
-                       "zu", "zurück", "zusammen"})
+PARTICLES = frozenset(
+    {
+        "ab",
+        "an",
+        "auf",
+        "aus",
+        "bei",
+        "durch",
+        "ein",
+        "gegen",
+        "her",
+        "hin",
+        "hinter",
+        "mit",
+        "nach",
+        "über",
+        "um",
+        "unter",
+        "vor",
+        "weg",
+        "wieder",
+        "zu",
+        "zurück",
+        "zusammen",
+    }
+)
 
 
-def charsplit(split_compound: Callable[[str], Sequence[Sequence[Any]]],
-              threshold: float | None, recursive: bool, guarded: bool = False) -> Split:
+def charsplit(
+    split_compound: Callable[[str], Sequence[Sequence[Any]]],
+    threshold: float | None,
+    recursive: bool,
+    guarded: bool = False,
+) -> Split:
     """compound-split / split-words: take the best-scored cut if its score > threshold (None:
     always) and, if guarded, it passes the guards; recursive: cut both parts again the same way."""
 
@@ -161,11 +187,15 @@ def charsplit(split_compound: Callable[[str], Sequence[Sequence[Any]]],
     return split
 
 
-def compound_split(threshold: float | None, recursive: bool = False,
-                   guarded: bool = False) -> Candidate:
+def compound_split(
+    threshold: float | None, recursive: bool = False, guarded: bool = False
+) -> Candidate:
     label = "best" if threshold is None else f"score > {threshold:g}"
-    name = (f"compound-split {label}" + (", recursive" if recursive else "")
-            + (", guarded" if guarded else ""))
+    name = (
+        f"compound-split {label}"
+        + (", recursive" if recursive else "")
+        + (", guarded" if guarded else "")
+    )
 
     def make() -> Split:
         module = _import("compound_split.char_split")
@@ -255,8 +285,9 @@ def hanta(noun: NounRule) -> Candidate:
     return Candidate(f"hanta, NN: {noun}", make)
 
 
-def hanta_then_compound_split(noun: NounRule, threshold: float, guarded: bool,
-                              nouns_only: bool = False) -> Candidate:
+def hanta_then_compound_split(
+    noun: NounRule, threshold: float, guarded: bool, nouns_only: bool = False
+) -> Candidate:
     """HanTa first; a word it leaves whole (its lexicon holds many compounds as one lexeme:
     Inzidenzwert, Innenstadt, Neubau) goes to compound-split, recursive; nouns_only: only a word
     HanTa tags as a noun (NN, NE) goes there."""
@@ -274,8 +305,11 @@ def hanta_then_compound_split(noun: NounRule, threshold: float, guarded: bool,
 
         return split
 
-    name = (f"hanta NN: {noun}, else compound-split > {threshold:g} rec."
-            + (", guarded" if guarded else "") + (", nouns only" if nouns_only else ""))
+    name = (
+        f"hanta NN: {noun}, else compound-split > {threshold:g} rec."
+        + (", guarded" if guarded else "")
+        + (", nouns only" if nouns_only else "")
+    )
     return Candidate(name, make)
 
 
@@ -359,27 +393,58 @@ def measure(candidate: Candidate, gold: list[Gold], repeat: int) -> tuple[Row, l
         recall=_share(sum(len(p) > 1 for _, p in compounds), len(compounds)),
         whole=_share(sum(len(p) == 1 for _, p in simple), len(simple)),
         head=_share(sum(fold(p[-1]) == fold(g.parts[-1]) for g, p in compounds), len(compounds)),
-        head_stem=_share(sum(stem(p[-1]) == stem(g.parts[-1]) for g, p in compounds),
-                         len(compounds)),
-        exact=_share(sum([fold(x) for x in p] == [fold(x) for x in g.parts] for g, p in compounds),
-                     len(compounds)),
-        exact_stem=_share(sum([stem(x) for x in p] == [stem(x) for x in g.parts]
-                              for g, p in compounds), len(compounds)),
+        head_stem=_share(
+            sum(stem(p[-1]) == stem(g.parts[-1]) for g, p in compounds), len(compounds)
+        ),
+        exact=_share(
+            sum([fold(x) for x in p] == [fold(x) for x in g.parts] for g, p in compounds),
+            len(compounds),
+        ),
+        exact_stem=_share(
+            sum([stem(x) for x in p] == [stem(x) for x in g.parts] for g, p in compounds),
+            len(compounds),
+        ),
     )
     return row, predictions
 
 
 def format_table(rows: list[Row]) -> str:
-    header = ("splitter", "load s", "us/word", "split P", "split R", "whole", "head", "head~",
-              "exact", "exact~")
-    lines = [[r.name, f"{r.load_s:.2f}", f"{r.us_per_word:.0f}", f"{r.precision:.3f}",
-              f"{r.recall:.3f}", f"{r.whole:.3f}", f"{r.head:.3f}", f"{r.head_stem:.3f}",
-              f"{r.exact:.3f}", f"{r.exact_stem:.3f}"] for r in rows]
+    header = (
+        "splitter",
+        "load s",
+        "us/word",
+        "split P",
+        "split R",
+        "whole",
+        "head",
+        "head~",
+        "exact",
+        "exact~",
+    )
+    lines = [
+        [
+            r.name,
+            f"{r.load_s:.2f}",
+            f"{r.us_per_word:.0f}",
+            f"{r.precision:.3f}",
+            f"{r.recall:.3f}",
+            f"{r.whole:.3f}",
+            f"{r.head:.3f}",
+            f"{r.head_stem:.3f}",
+            f"{r.exact:.3f}",
+            f"{r.exact_stem:.3f}",
+        ]
+        for r in rows
+    ]
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
     out = []
     for cells in [list(header), *lines]:
-        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
     out.insert(1, "-" * len(out[0]))
     return "\n".join(out)
 
@@ -388,14 +453,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("gold", type=Path)
     parser.add_argument("--repeat", type=int, default=3, help="timed passes, best one counts")
-    parser.add_argument("--show", metavar="NAME", default=None,
-                        help="also print every word the splitters whose name contains NAME get "
-                             "wrong (exact~)")
+    parser.add_argument(
+        "--show",
+        metavar="NAME",
+        default=None,
+        help="also print every word the splitters whose name contains NAME get wrong (exact~)",
+    )
     args = parser.parse_args()
     gold = read_gold(args.gold)
-    print(f"{args.gold}: {len(gold)} words, {sum(g.compound for g in gold)} compounds, "
-          f"{sum(not g.compound for g in gold)} non-compounds, "
-          f"{sum(len(g.parts) > 2 for g in gold)} with three or more parts\n")
+    print(
+        f"{args.gold}: {len(gold)} words, {sum(g.compound for g in gold)} compounds, "
+        f"{sum(not g.compound for g in gold)} non-compounds, "
+        f"{sum(len(g.parts) > 2 for g in gold)} with three or more parts\n"
+    )
     rows: list[Row] = []
     skipped: dict[str, str] = dict(NOT_RUNNABLE)
     for candidate in CANDIDATES:
