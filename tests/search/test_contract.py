@@ -1,0 +1,111 @@
+"""One contract for every engine: the same hits (as sets), facet counts, trend and deep-link
+seconds on the German relevance set. Rank order is the engines' own business."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from archive.models import Status
+from archive.search import Query, search
+from tests.search.conftest import Seeded
+from tests.search.relevance import load, store
+
+QUERIES = load()["queries"]
+
+
+def found(seeded: Seeded, text: str, **options: object) -> set[str]:
+    keys = {sid: key for key, sid in seeded.ids.items()}
+    results = search(seeded.catalog, seeded.engine, Query(text, per_page=100, **options), None)  # type: ignore[arg-type]
+    return {keys[hit.statement.id] for hit in results.statements}
+
+
+@pytest.mark.parametrize("entry", QUERIES, ids=[f"{q['kind']}:{q['q']}" for q in QUERIES])
+def test_hits_are_the_expected_set(seeded: Seeded, entry: dict[str, object]) -> None:
+    hits = found(seeded, str(entry["q"]), **dict(entry.get("filters", {})))  # type: ignore[call-overload]
+    assert set(entry["expect"]) <= hits  # type: ignore[call-overload]
+    assert not hits & set(entry.get("must_not", []))  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("entry", [q for q in QUERIES if "facets" in q], ids=lambda q: q["q"])
+def test_facet_counts(seeded: Seeded, entry: dict[str, object]) -> None:
+    results = search(seeded.catalog, seeded.engine, Query(str(entry["q"])), None)
+    for name, expected in dict(entry["facets"]).items():  # type: ignore[call-overload]
+        assert results.facets[name] == expected
+
+
+def test_trend_counts_matching_passages_per_month(seeded: Seeded) -> None:
+    results = search(seeded.catalog, seeded.engine, Query("Abstand"), None)
+    assert results.trend == {"2025-11": 1, "2026-01": 1}
+
+
+def test_total_and_pages(seeded: Seeded) -> None:
+    everything = search(seeded.catalog, seeded.engine, Query("Innenstadt", per_page=100), None)
+    pages = [
+        search(seeded.catalog, seeded.engine, Query("Innenstadt", per_page=1, page=p), None)
+        for p in range(1, everything.total + 2)
+    ]
+    assert everything.total >= 2
+    assert all(p.total == everything.total for p in pages)
+    assert [len(p.statements) for p in pages] == [1] * everything.total + [0]
+    paged = {p.statements[0].statement.id for p in pages[:-1]}
+    assert paged == {hit.statement.id for hit in everything.statements}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "spoken"),
+    [
+        ("Maskenpflicht", "koeln-maske", "Maskenpflicht"),
+        ("Pflicht", "koeln-maske", "Maskenpflicht"),
+        ("Schatzkarte", "bremen-schatz", "Schatzkarte"),
+        ("Rathaus", "bremen-schatz", "Rathaus."),
+        ("Abstand", "koeln-maske", "Abstand"),
+        ("Krankenhaus", "koeln-maske", "Krankenhäusern"),
+    ],
+)
+def test_deep_link_second_is_one_before_the_first_matched_word(
+    seeded: Seeded, text: str, key: str, spoken: str
+) -> None:
+    results = search(seeded.catalog, seeded.engine, Query(text), None)
+    hit = next(h for h in results.statements if h.statement.id == seeded.ids[key])
+    said = [w for s in seeded.catalog.segments(seeded.ids[key]) for w in s.words]
+    start = next(w.start for w in said if w.text.strip() == spoken)
+    assert hit.passages[0].second == max(0, math.floor(start - 1))
+    assert hit.passages[0].link == f"/statements/{seeded.ids[key]}?t={hit.passages[0].second}"
+
+
+def test_sort_newest_and_oldest(seeded: Seeded) -> None:
+    newest = search(seeded.catalog, seeded.engine, Query("Kita", sort="newest"), None)
+    oldest = search(seeded.catalog, seeded.engine, Query("Kita", sort="oldest"), None)
+    dates = [h.statement.published for h in newest.statements]
+    assert dates == sorted(dates, reverse=True) and len(dates) == 2
+    assert [h.statement.published for h in oldest.statements] == dates[::-1]
+
+
+def test_deleted_and_hidden_statements_are_not_found(seeded: Seeded) -> None:
+    seeded.engine.delete(seeded.ids["kiel-strand"])
+    assert "kiel-strand" not in found(seeded, "Strand")
+    hidden = store(
+        seeded.catalog,
+        seeded.engine,
+        "relevance:hidden",
+        ["Der Leuchtturm bleibt geschlossen."],
+        status=Status.HIDDEN,
+        title="Leuchtturm",
+    )
+    assert hidden.status == Status.HIDDEN
+    assert search(seeded.catalog, seeded.engine, Query("Leuchtturm"), None).total == 0
+
+
+def test_typo_is_corrected_and_suggested(seeded: Seeded) -> None:
+    results = search(seeded.catalog, seeded.engine, Query("Maskenpflict"), None)
+    assert results.suggestion == "Maskenpflicht"
+    assert results.corrected
+    assert {h.statement.id for h in results.statements} == {seeded.ids["koeln-maske"]}
+    assert "<mark>Maskenpflicht</mark>" in results.statements[0].passages[0].snippet_html
+
+
+def test_no_suggestion_when_the_word_is_known(seeded: Seeded) -> None:
+    results = search(seeded.catalog, seeded.engine, Query("Maskenpflicht"), None)
+    assert results.suggestion is None and not results.corrected
