@@ -12,13 +12,13 @@ per splitter and setting. Run it in a virtualenv with the candidates installed:
 
 A candidate that is not installed is reported as skipped. Columns:
 
-- load s: import, set-up and first call (lazy loading); us/word: mean time of one call, best of --repeat passes over the
-  gold words, nothing memoised by us (HanTa's lookup table is its fixed lexicon, not a memo);
+- load s: import, set-up and first call (lazy loading); us/word: mean time of one call, best of
+  --repeat passes over the gold words, nothing memoised (HanTa's table is its fixed lexicon);
 - split P: share of the words it split that are gold compounds; split R: share of gold compounds
   it split at all; whole: share of gold non-compounds it left whole;
 - head: on gold compounds, predicted last part == gold last part after `fold` (case folding,
-  ß = ss, ä = a); head~: the same after the Snowball German stemmer,
-  which forgives lemmas and inflection (Maske ~ Masken, Haus ~ Häusern);
+  ß = ss, ä = a); head~: the same after the Snowball German stemmer, which forgives lemmas and
+  inflection (Maske ~ Masken, Haus ~ Häusern);
 - exact, exact~: on gold compounds, all parts equal in order (fold / stemmed).
 
 "guarded" rejects a compound-split cut whose head is an ending (Bürger|innen) or whose modifier is
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import snowballstemmer  # type: ignore[import-untyped]
+import snowballstemmer
 
 Split = Callable[[str], list[str]]
 
@@ -132,32 +132,11 @@ def _import(module: str) -> Any:
 # Guards for CharSplit's cut, from the gold rule: no derivational or inflectional ending as a head
 # ("Bürger|innen"), no preposition or verb particle as a modifier ("Mit|arbeiter", "Aus|schuss").
 NOT_HEADS = frozenset({"in", "innen", "nen", "en", "ern", "er", "ung", "ungen", "heit", "keit"})
-PARTICLES = frozenset(
-    {
-        "ab",
-        "an",
-        "auf",
-        "aus",
-        "bei",
-        "durch",
-        "ein",
-        "gegen",
-        "her",
-        "hin",
-        "hinter",
-        "mit",
-        "nach",
-        "über",
-        "um",
-        "unter",
-        "vor",
-        "weg",
-        "wieder",
-        "zu",
-        "zurück",
-        "zusammen",
-    }
+_PARTICLE_WORDS = (
+    "ab an auf aus bei durch ein gegen her hin hinter mit nach über um unter vor weg wieder zu "
+    "zurück zusammen"
 )
+PARTICLES = frozenset(_PARTICLE_WORDS.split())
 
 
 def charsplit(
