@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class StatementOut(BaseModel):
@@ -54,11 +54,17 @@ class StatementHitOut(StatementOut):
 
 class ResultsOut(BaseModel):
     query: str
-    total: int
+    total: int = Field(description="Statements that match (not passages).")
     page: int
     per_page: int
     pages: int
     took_ms: float
+    suggestion: str | None = Field(description="The query with unknown words spelled as said.")
+    corrected: bool = Field(description="True when the results are the suggestion's.")
+    facets: dict[str, dict[str, int]] = Field(
+        description="Matching statements per municipality, speaker and year."
+    )
+    trend: dict[str, int] = Field(description="Matching passages per month (YYYY-MM).")
     statements: list[StatementHitOut]
 
 

@@ -48,6 +48,10 @@ def results_json(results: Results, public_url: str | None = None) -> dict[str, A
         "per_page": results.query.per_page,
         "pages": results.pages,
         "took_ms": round(results.took_ms, 2),
+        "suggestion": results.suggestion,
+        "corrected": results.corrected,
+        "facets": results.facets,
+        "trend": results.trend,
         "statements": [
             statement_json(hit.statement, public_url)
             | {

@@ -40,7 +40,7 @@ from archive.export import (
     transcript_text,
 )
 from archive.models import Status
-from archive.search import Query, Results, search
+from archive.search import SORTS, Query, Results, search
 from archive.search.engines import open_engine
 from ingest.pipeline import Pipeline, Request
 
@@ -207,6 +207,11 @@ def search_command(
     query: Annotated[str, typer.Argument(help='Words; "a phrase"; -excluded; prefix*.')],
     municipality: Annotated[str | None, typer.Option()] = None,
     speaker: Annotated[str | None, typer.Option()] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive.")] = None,
+    sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
     page: Annotated[int, typer.Option(min=1)] = 1,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Statements per page.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
@@ -215,8 +220,22 @@ def search_command(
 
     def work() -> Results:
         settings = _settings()
+        for name, value in (("--from", date_from), ("--to", date_to)):
+            if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise StadtstimmeError(f"{name} {value}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+        if sort not in SORTS:
+            raise StadtstimmeError(f"--sort {sort}: expected relevance, newest or oldest")
         with Catalog(settings.catalog_path) as catalog:
-            q = Query(query, municipality=municipality, speaker=speaker, page=page, per_page=limit)
+            q = Query(
+                query,
+                municipality=municipality,
+                speaker=speaker,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+                page=page,
+                per_page=limit,
+            )
             public = settings.public_url or DEFAULT_PUBLIC_URL
             return search(catalog, open_engine(settings, catalog), q, public)
 
@@ -224,10 +243,17 @@ def search_command(
     if as_json:
         out.print_json(data=results_json(results))
         return
+    if results.corrected:
+        out.print(f"no statement says {query!r}; showing {results.suggestion!r}", markup=False)
+    elif results.suggestion:
+        out.print(f"did you mean {results.suggestion!r}?", markup=False, highlight=False)
     if not results.statements:
         out.print(f"no statement says {query!r}", markup=False, highlight=False)
         return
-    out.print(f"{results.total} statements", highlight=False)
+    places = ", ".join(
+        f"{name} {n}" for name, n in list(results.facets["municipality"].items())[:5]
+    )
+    out.print(f"{results.total} statements ({places})", markup=False, highlight=False)
     for hit in results.statements:
         s = hit.statement
         head = Text(s.title, style="bold")

@@ -6,11 +6,13 @@ They call the same functions as the JSON API and are templates over their result
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogDep, EngineDep, SettingsDep
+from api.deps import CatalogDep, EngineDep
+from api.routes.search import SearchQueryDep
 from api.routes.statements import visible_statement
 from api.templating import templates
 from archive import search as searching
@@ -22,22 +24,56 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def home(
     request: Request,
+    query: SearchQueryDep,
     catalog: CatalogDep,
     engine: EngineDep,
-    settings: SettingsDep,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     results = None
     recent: list[Statement] = []
-    if q.strip():
-        query = searching.Query(text=q, page=page)
+    if query.text.strip():
         results = searching.search(catalog, engine, query, None)
     else:
         _, recent = catalog.list_statements(limit=20)
     return templates.TemplateResponse(
-        request, "search.html", {"q": q, "results": results, "recent": recent}
+        request,
+        "search.html",
+        {
+            "q": query.text,
+            "query": query,
+            "results": results,
+            "recent": recent,
+            "trend": trend_bars(results.trend) if results else [],
+            "link": lambda **changes: search_link(query, **changes),
+        },
     )
+
+
+def search_link(query: searching.Query, **changes: object) -> str:
+    """This page's URL for the query with some parameters changed (None removes one)."""
+    params = {
+        "q": query.text,
+        "municipality": query.municipality,
+        "speaker": query.speaker,
+        "from": query.date_from,
+        "to": query.date_to,
+        "sort": None if query.sort == "relevance" else query.sort,
+        "page": None if query.page == 1 else query.page,
+    } | changes
+    return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def trend_bars(trend: dict[str, int]) -> list[tuple[str, int, float]]:
+    """(month, passages, height 0..1) for every month from the first to the last with hits."""
+    if not trend:
+        return []
+    first, last = min(trend), max(trend)
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    peak = max(trend.values())
+    return [(m, trend.get(m, 0), trend.get(m, 0) / peak) for m in months]
 
 
 @router.get("/statements/{statement_id}")

@@ -12,13 +12,16 @@ from archive import search as searching
 from archive.export import results_json
 
 router = APIRouter(tags=["search"])
-DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+DATE = r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"  # empty: no bound (a form left blank)
 
 
 def build_query(
-    q: Annotated[str, Query(max_length=1000, description='Words; "a phrase"; -excluded; prefix*')],
+    q: Annotated[
+        str, Query(max_length=1000, description='Words; "a phrase"; -excluded; prefix*')
+    ] = "",
     municipality: Annotated[str | None, Query(max_length=200)] = None,
     speaker: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=2000)] = None,
     language: Annotated[str | None, Query(max_length=10)] = None,
     date_from: Annotated[str | None, Query(alias="from", pattern=DATE)] = None,
     date_to: Annotated[str | None, Query(alias="to", pattern=DATE)] = None,
@@ -30,9 +33,10 @@ def build_query(
         text=q,
         municipality=municipality or None,
         speaker=speaker or None,
+        source=source or None,
         language=language or None,
         date_from=date_from or None,
-        date_to=(date_to + "-99") if date_to and len(date_to) < 10 else date_to,
+        date_to=date_to or None,
         sort=sort,
         page=page,
         per_page=per_page,

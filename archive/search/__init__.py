@@ -40,7 +40,7 @@ class Query:
     speaker: str | None = None
     source: str | None = None
     language: str | None = None
-    date_from: str | None = None
+    date_from: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD; both ends inclusive
     date_to: str | None = None
     sort: Sort = "relevance"
     page: int = 1

@@ -126,7 +126,7 @@ class FtsEngine:
             params.append(query.date_from)
         if query.date_to:
             where.append("s.published <= ?")
-            params.append(query.date_to)
+            params.append(query.date_to + "\uffff")  # inclusive of a whole year or month
         rows = self.catalog.db.execute(
             "SELECT s.seq, s.id, s.published, s.municipality, s.speaker, m.n FROM "
             f"(SELECT rowid >> {PASSAGE_BITS} AS seq, count(*) AS n FROM passage_terms "

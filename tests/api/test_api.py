@@ -153,3 +153,31 @@ def test_transcript_downloads(client: TestClient, archive: Archive) -> None:
     page = BeautifulSoup(client.get(f"/statements/{sid}").text, "html.parser")
     links = {a["href"] for a in page.select("p.downloads a")}
     assert f"/api/statements/{sid}/transcript.vtt" in links
+
+
+def test_search_json_has_facets_trend_and_suggestion(client: TestClient, archive: Archive) -> None:
+    body = client.get("/api/search", params={"q": "Innenstadt"}).json()
+    assert sum(body["facets"]["municipality"].values()) == body["total"]
+    assert body["facets"]["year"] == {"2026": body["total"]}
+    assert set(body["trend"]) <= {"2026-02", "2026-04", "2026-06", "2026-09"}
+    typo = client.get("/api/search", params={"q": "Wochenmarkd"}).json()
+    assert typo["suggestion"] == "Wochenmarkt" and typo["corrected"]
+    assert statement_id(archive, "a.mp4") in {s["id"] for s in typo["statements"]}
+    empty_dates = client.get("/api/search", params={"q": "Innenstadt", "from": "", "to": ""})
+    assert empty_dates.json()["total"] == body["total"]
+    by_year = client.get("/api/search", params={"q": "Innenstadt", "to": "2026-03"}).json()
+    assert {s["published"] for s in by_year["statements"]} == {"2026-02-03"}
+
+
+def test_search_page_facets_filter_and_suggest(client: TestClient, archive: Archive) -> None:
+    soup = BeautifulSoup(client.get("/", params={"q": "Innenstadt"}).text, "html.parser")
+    facet = soup.select_one('section[data-facet="municipality"] a[href*="M%C3%BCnster"]')
+    assert facet is not None
+    filtered = BeautifulSoup(client.get(facet["href"]).text, "html.parser")
+    assert [h["data-id"] for h in filtered.select("li.statement-hit")] == [
+        statement_id(archive, "b.webm")
+    ]
+    assert filtered.select_one("a.remove-filter").text.startswith("Münster")
+    assert len(soup.select("figure.trend rect.bar")) >= 1
+    typo = BeautifulSoup(client.get("/", params={"q": "Wochenmarkd"}).text, "html.parser")
+    assert typo.select_one("p.suggestion a").text == "Wochenmarkt"

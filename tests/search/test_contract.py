@@ -109,3 +109,19 @@ def test_typo_is_corrected_and_suggested(seeded: Seeded) -> None:
 def test_no_suggestion_when_the_word_is_known(seeded: Seeded) -> None:
     results = search(seeded.catalog, seeded.engine, Query("Maskenpflicht"), None)
     assert results.suggestion is None and not results.corrected
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "expected"),
+    [
+        (None, "2025", {"kiel-strand"}),
+        (None, "2025-12", {"kiel-strand"}),
+        ("2026", None, {"dresden-buergermeister"}),
+        ("2025-07", "2025-07-03", {"kiel-strand"}),
+        ("2025-07-04", "2025-12-31", set()),
+    ],
+)
+def test_date_ranges_take_years_months_and_days_inclusively(
+    seeded: Seeded, date_from: str | None, date_to: str | None, expected: set[str]
+) -> None:
+    assert found(seeded, "geöffnet", date_from=date_from, date_to=date_to) == expected
