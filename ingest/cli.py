@@ -127,6 +127,8 @@ class ConsoleReporter:
             return
         if self.kind == "fetch":
             amount = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        elif self.kind == "reindex":
+            amount = f"{done:.0f}/{total:.0f} statements"
         else:
             amount = f"{done:.0f}/{total:.0f} s audio" if total else f"{done:.0f} s"
         self.progress.update(self.task, completed=done, total=total, amount=amount)
@@ -324,19 +326,24 @@ def export(
 
 
 @app.command()
-def reindex() -> None:
-    """Rebuild the search index from the catalog."""
+def reindex(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Rebuild the search index of the chosen engine from the catalog."""
 
     def work() -> int:
         settings = _settings()
-        with Catalog(settings.catalog_path) as catalog:
+        reporter = ConsoleReporter(quiet)
+        with Catalog(settings.catalog_path) as catalog, reporter.running():
             engine = open_engine(settings, catalog)
             ids = catalog.statement_ids([Status.TRANSCRIBED, Status.INDEXED])
+            reporter.stage("reindex", len(ids))
             engine.clear()
-            for statement_id in ids:
+            for done, statement_id in enumerate(ids, start=1):
                 with catalog.transaction():
                     engine.index(catalog.get(statement_id), catalog.passages(statement_id))
                     catalog.set_status(statement_id, Status.INDEXED)
+                reporter.advance(done, len(ids))
         return len(ids)
 
     count = _run(work)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -57,6 +58,13 @@ def test_ingest_prints_id_title_duration_then_search_finds_the_moment(
 
     nothing = run(cli_env, "search", "Bürgerhaushalt")
     assert nothing.returncode == 0 and "no statement says" in nothing.stdout
+
+    rebuilt = run(cli_env, "reindex")
+    assert rebuilt.returncode == 0 and rebuilt.stdout.strip() == "reindexed 1 statements"
+    assert f"/statements/{statement_id}?t=2" in run(cli_env, "search", "Maskenpflicht").stdout
+    as_json = json.loads(run(cli_env, "search", "Maskenpflict", "--json").stdout)
+    assert as_json["corrected"] and as_json["suggestion"] == "Maskenpflicht"
+    assert as_json["facets"]["municipality"] == {"Köln": 1}
 
 
 @pytest.mark.parametrize(
