@@ -1,0 +1,601 @@
+"""The Meilisearch engine: the same protocol as the embedded FTS5 engine, served by a Meilisearch
+server, for archives that outgrow one machine (STADTSTIMME_MEILI_URL, STADTSTIMME_MEILI_KEY).
+
+Why it looks the way it does: Meilisearch has no German stemming, no compound splitting and
+matches a prefix only on the last query word. So every passage document carries the terms our
+analyser made of its text (archive.analysis), exactly what FTS5 indexes, and queries are written
+in those terms: both engines then find the same passages. The catalog stays the truth: which
+statements are visible (status), their dates, places and speakers are read from it at search
+time, so facets, trend and date order come out as the FTS engine computes them.
+
+Not run against a server here: no Meilisearch server exists on the machine where this was
+written and none could be installed. The pure parts (settings, documents, filters, query text,
+request bodies) are unit-tested (tests/search/test_meili_unit.py) and the error path is tested
+with the real client against a closed port; tests/search/test_contract.py runs the shared
+contract when MEILI_URL is set. Needs Meilisearch 1.10 or later (negative operator 1.8, `distinct`
+search parameter 1.9, `localizedAttributes` and the `locales` search parameter 1.10).
+
+Known differences from the FTS engine (each documented where it arises):
+- at most 10 positive words or phrases count: Meilisearch ignores query terms past the 10th;
+- one prefix per query: Meilisearch expands only the last query word; further `prefix*` clauses
+  are matched as whole words;
+- a prefix expands to at most 1,000 words where Meilisearch has no prefix database entry for it;
+- an excluded prefix (`-Maskenb*`) excludes the catalog's words with that prefix (up to
+  MAX_EXCLUDED_EXPANSION of them), not compound parts that were never said as words of their own;
+- phrases: FTS5 matches them in `terms` only, Meilisearch in any searchable field; compound parts
+  are therefore joined by a hard separator, so that no phrase can match two of them;
+- Meilisearch also matches the concatenation of consecutive query words ("kita offnung" finds
+  "kitaoffnung"), which the compound parts make FTS5 find too in nearly every case, and a query
+  word split in two adjacent indexed words, which stems make rare;
+- filters and dates are applied by Meilisearch to the values copied into the documents when they
+  were indexed, then checked again against the catalog: a statement whose metadata changed
+  since, or whose published date is no YYYY-MM-DD, can be missing where FTS5 finds it;
+- relevance order is Meilisearch's (words, proximity, attribute, exactness), not BM25;
+- counts cover at most MAX_VALUES_PER_FACET matching statements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import meilisearch
+from meilisearch.errors import (
+    MeilisearchApiError,
+    MeilisearchCommunicationError,
+    MeilisearchTimeoutError,
+)
+from meilisearch.models.task import Task, TaskInfo
+
+from archive.analysis import Clause, ParsedQuery, analyse_text
+from archive.catalog import PASSAGE_BITS, Catalog
+from archive.errors import StadtstimmeError
+from archive.models import Passage, Statement, Status
+from archive.search import Matches, Query, RankedPassage, RankedStatement
+
+INDEX = "passages"
+TERM_FIELDS = ("terms", "heads", "modifiers")
+FILTERABLE = (
+    "statement_id",
+    "seq",
+    "position",
+    "municipality",
+    "speaker",
+    "source",
+    "language",
+    "published_day",
+    "year",
+    "month",
+)
+SORTABLE = ("published_day", "seq")
+# Meilisearch's default ranking rules, pinned so that an index configured elsewhere agrees.
+RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
+# The term fields hold our analyser's stems, not German text. With the German locale Meilisearch
+# runs charabia's German compound segmenter on them (meilisearch#4945), which cuts dictionary
+# pieces out of a token and keeps the rest as a token of its own (charabia#367: "sporthalle" ->
+# sport, hall, e): a second, different decomposition would make the engines disagree (prefixes,
+# phrases, stray fragments). Without any locale, language detection may still pick German.
+# A Latin-script locale without a segmenter of its own pins the plain Latin segmenter.
+LOCALES = ("eng",)
+# Compound parts are joined by a hard separator: Meilisearch puts the words on either side of it
+# eight positions apart, so a phrase (which needs adjacent words) cannot match two parts of
+# neighbouring compounds; in FTS5 phrases are matched against the `terms` column only.
+PART_SEPARATOR = ". "
+MAX_TOTAL_HITS = 100_000
+MAX_VALUES_PER_FACET = 100_000  # the facet over statement_id must list every matching statement
+BATCH = 1000
+REQUEST_TIMEOUT_S = 30
+TASK_TIMEOUT_MS = 300_000
+TASK_POLL_MS = 100
+CATALOG_CHUNK = 500  # statement ids per catalog query (SQLite's limit on bound parameters)
+MAX_EXCLUDED_EXPANSION = 100  # catalog words an excluded prefix may stand for, per clause
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_AUTH_CODES = frozenset({"invalid_api_key", "missing_authorization_header"})
+_prepared: set[tuple[str, str | None, str]] = set()
+
+
+class SearchEngineUnavailable(StadtstimmeError):
+    status = 503
+    code = "search_unavailable"
+
+
+class SearchTaskFailed(SearchEngineUnavailable):
+    status = 502
+    code = "search_task_failed"
+
+
+# -- pure parts: settings, documents, filters, query text, request bodies ----------------------
+
+
+def index_settings() -> dict[str, Any]:
+    """The index settings both engines' agreement depends on, applied at every start.
+
+    Searchable attributes in the order of the FTS5 column weights (terms, heads, modifiers), so
+    that Meilisearch's `attribute` rule prefers the same matches. Filters on everything a query
+    filters on; the statement id also serves `distinct` and the facet that counts passages."""
+    return {
+        "searchableAttributes": list(TERM_FIELDS),
+        "filterableAttributes": list(FILTERABLE),
+        "sortableAttributes": list(SORTABLE),
+        "rankingRules": list(RANKING_RULES),
+        "stopWords": [],
+        "synonyms": {},
+        # Typos are off: the fields hold stems, on which Meilisearch's typo tolerance would
+        # match other words than FTS5 does ("mask" one typo from "mast"); typos are handled for
+        # both engines alike by the did-you-mean in archive/search/__init__.py.
+        # Not `disableOnAttributes` on the three fields, which would mean the same: since the
+        # indexer of v1.12 words of such attributes are kept out of the words FST, from which
+        # prefixes are derived, so prefix search found nothing in them (meilisearch#6403,
+        # fixed by #6432 after v1.47) and in 1.12 exact words were not found at all (#5346).
+        "typoTolerance": {"enabled": False},
+        # Phrases need word positions, not only "in the same attribute".
+        "proximityPrecision": "byWord",
+        "localizedAttributes": [{"attributePatterns": list(TERM_FIELDS), "locales": list(LOCALES)}],
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "faceting": {"maxValuesPerFacet": MAX_VALUES_PER_FACET},
+    }
+
+
+_UNORDERED = frozenset({"filterableAttributes", "sortableAttributes"})
+_WHOLE = frozenset({"synonyms"})  # mappings compared whole: extra entries matter
+
+
+def settings_differ(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether the server's settings lack any of ours (so that an update is needed).
+
+    Only what we set is compared: the server adds defaults of its own (disableOnWords,
+    sortFacetValuesBy, …), and lists of filterable and sortable attributes in any order."""
+    for key, value in wanted.items():
+        if key not in current:
+            return True
+        have = current[key]
+        if isinstance(value, Mapping) and key not in _WHOLE:
+            if not isinstance(have, Mapping) or settings_differ(have, value):
+                return True
+        elif key in _UNORDERED:
+            if not isinstance(have, list) or sorted(map(str, have)) != sorted(value):
+                return True
+        elif have != value:
+            return True
+    return False
+
+
+def _dates(published: str | None) -> tuple[int | None, str | None, int | None]:
+    """(YYYYMMDD, "YYYY-MM", YYYY) of a published date, as far as it is a date."""
+    found = _BOUND.fullmatch(published or "")
+    if not found:
+        return None, None, None
+    year, month, day = found.groups()
+    return (
+        int(year + month + day) if month and day else None,
+        f"{year}-{month}" if month else None,
+        int(year),
+    )
+
+
+def documents(
+    statement: Statement, passages: Sequence[tuple[int, Passage]]
+) -> list[dict[str, Any]]:
+    """One Meilisearch document per passage: its row id, the terms our analyser made of it (as
+    the FTS engine indexes them) and the statement's metadata to filter on.
+
+    The statement's seq is taken from the row id (seq << 16 | position), which is what the
+    catalog stored, so that a Statement built by hand cannot disagree with it."""
+    day, month, year = _dates(statement.published)
+    docs = []
+    for rowid, passage in passages:
+        analysed = analyse_text(passage.text)
+        docs.append(
+            {
+                "id": rowid,
+                "statement_id": statement.id,
+                "seq": rowid >> PASSAGE_BITS,
+                "position": passage.position,
+                "terms": " ".join(analysed.terms),
+                "heads": PART_SEPARATOR.join(analysed.heads),
+                "modifiers": PART_SEPARATOR.join(analysed.modifiers),
+                "municipality": statement.municipality,
+                "speaker": statement.speaker,
+                "source": statement.source,
+                "language": statement.language,
+                "published_day": day,
+                "month": month,
+                "year": year,
+            }
+        )
+    return docs
+
+
+def quote(value: str) -> str:
+    """A string value for a filter expression, whatever it contains.
+
+    Meilisearch's filter parser ends a double-quoted value at the first unescaped quote, then
+    unescapes `\\"` and, since v1.4, `\\\\`: so backslashes are doubled first, then quotes are
+    escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def day_bound(value: str, upper: bool) -> int | None:
+    """The YYYYMMDD bound that gives a date filter the FTS engine's inclusive result.
+
+    FTS compares strings: `published >= date_from` and `published <= date_to + U+FFFF`, so that
+    a year or month bound takes in the whole year or month. For dates written YYYY-MM-DD that is
+    `day >= digits padded with 0` and `day <= digits padded with 9` ("2025" -> 20259999,
+    "2025-12" -> 20251299). None for a bound that is no YYYY, YYYY-MM or YYYY-MM-DD: it is then
+    applied to the catalog's rows only."""
+    found = _BOUND.fullmatch(value)
+    if not found:
+        return None
+    digits = "".join(part for part in found.groups() if part)
+    return int(digits.ljust(8, "9" if upper else "0"))
+
+
+def filter_expression(query: Query, extra: Sequence[str] | None = None) -> str | None:
+    """The Meilisearch filter for a query's equality filters and date range, AND-ed with any
+    extra expressions (each put in parentheses); None when nothing is filtered.
+
+    Meilisearch compares strings case-insensitively and trims them, FTS5 exactly: statements
+    whose catalog values differ from the filter are dropped after the request (see `visible`)."""
+    parts = [f"{name} = {quote(value)}" for name, value in query.filters.items()]
+    if query.date_from and (low := day_bound(query.date_from, upper=False)) is not None:
+        parts.append(f"published_day >= {low}")
+    if query.date_to and (high := day_bound(query.date_to, upper=True)) is not None:
+        parts.append(f"published_day <= {high}")
+    parts.extend(f"({expression})" for expression in extra or ())
+    return " AND ".join(parts) or None
+
+
+def _phrase(terms: Sequence[str]) -> str:
+    return terms[0] if len(terms) == 1 else '"' + " ".join(terms) + '"'
+
+
+def _negated(clause: Clause, expansions: Mapping[str, Sequence[str]]) -> list[str]:
+    if clause.prefix and clause.terms[-1] in expansions:
+        head = clause.terms[:-1]
+        return ["-" + _phrase((*head, term)) for term in expansions[clause.terms[-1]]]
+    return ["-" + _phrase(clause.terms)]
+
+
+def search_text(parsed: ParsedQuery, expansions: Mapping[str, Sequence[str]] | None = None) -> str:
+    """The Meilisearch `q` for a parsed query, written in index terms.
+
+    Excluded clauses come first (`-t`, `-"t1 t2"`): Meilisearch stops reading a query after its
+    10th positive term, and what it has not read it does not exclude. Words follow, phrases
+    quoted. Meilisearch treats only the last query word as a prefix, and only when nothing
+    follows it, so the last `prefix*` clause is put last and the text ends right after it;
+    earlier prefix clauses become whole words (a difference from FTS5, which expands every
+    prefix). Without a prefix the text ends with a space, so that no word is taken as a prefix.
+    An excluded prefix has no Meilisearch form; `expansions` maps its term to the words it
+    stands for (from the catalog's vocabulary), which are then excluded one by one; without an
+    expansion the term itself is excluded."""
+    words = [part for clause in parsed.excluded for part in _negated(clause, expansions or {})]
+    positive = list(parsed.positive)
+    prefixed = [i for i, c in enumerate(positive) if c.prefix and len(c.terms) == 1]
+    last = prefixed[-1] if prefixed else None
+    words.extend(_phrase(c.terms) for i, c in enumerate(positive) if i != last)
+    if last is None:
+        return " ".join(words) + " "
+    words.append(positive[last].terms[0])
+    return " ".join(words)
+
+
+def search_params(text: str, filter_: str | None, **extra: Any) -> dict[str, Any]:
+    """What every request shares: the text, all words required, the pinned locale, the filter."""
+    params: dict[str, Any] = {"q": text, "matchingStrategy": "all", "locales": list(LOCALES)}
+    if filter_:
+        params["filter"] = filter_
+    params.update(extra)
+    return params
+
+
+def facet_params(text: str, filter_: str | None) -> dict[str, Any]:
+    """Every matching statement with its number of matching passages, and no hits.
+
+    `page: 0` rather than `limit: 0`: the documentation says that a request for page 0 returns
+    no documents but exhaustive totals, and that in this (page) mode the facet distribution is
+    exhaustive too (meilisearch/documentation#2726), where offset/limit gives estimates."""
+    return search_params(text, filter_, page=0, facets=["statement_id"])
+
+
+def page_params(query: Query, text: str, filter_: str | None) -> dict[str, Any]:
+    """One page of statements by relevance: the best passage of each (`distinct`)."""
+    return search_params(
+        text,
+        filter_,
+        distinct="statement_id",
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+        attributesToRetrieve=["statement_id"],
+    )
+
+
+def passage_params(
+    query: Query, text: str, filter_: str | None, statement_id: str
+) -> dict[str, Any]:
+    """The best passages of one statement, with Meilisearch's ranking score."""
+    own = f"statement_id = {quote(statement_id)}"
+    return search_params(
+        text,
+        f"({filter_}) AND {own}" if filter_ else own,
+        limit=query.passages_per_statement,
+        attributesToRetrieve=["id"],
+        showRankingScore=True,
+    )
+
+
+def visible(statement: Statement, query: Query) -> bool:
+    """Whether the FTS engine would list this catalog row for the query: indexed, and its values
+    equal to the filters and within the dates as FTS compares them (exactly, as strings)."""
+    if statement.status != Status.INDEXED:
+        return False
+    if any(getattr(statement, name) != value for name, value in query.filters.items()):
+        return False
+    published = statement.published or ""
+    after = not query.date_from or bool(published and published >= query.date_from)
+    before = not query.date_to or bool(published and published <= query.date_to + "\uffff")
+    return after and before
+
+
+def tally(
+    statements: Sequence[Statement], passages: Mapping[str, int]
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Facets (statements per municipality, speaker and year) and the trend (matching passages
+    per month), computed from the catalog's rows as the FTS engine does."""
+    facets: dict[str, Counter[str]] = {name: Counter() for name in ("municipality", "speaker")}
+    facets["year"] = Counter()
+    trend: Counter[str] = Counter()
+    for statement in statements:
+        published = statement.published
+        values = {
+            "municipality": statement.municipality,
+            "speaker": statement.speaker,
+            "year": published[:4] if published else None,
+        }
+        for name, value in values.items():
+            if value:
+                facets[name][value] += 1
+        if published:
+            trend[published[:7]] += passages.get(statement.id, 0)
+    return (
+        {name: dict(counter.most_common()) for name, counter in facets.items()},
+        dict(sorted(trend.items())),
+    )
+
+
+def dated_order(statements: Sequence[Statement], newest: bool) -> list[str]:
+    """Statement ids newest or oldest first, undated last, ties by seq: the FTS engine's order.
+
+    Not Meilisearch's `sort`: by default it ranks after words, typo, proximity and attribute,
+    so it only breaks ties of relevance, and it cannot order the undated as FTS5 does."""
+
+    def seq(statement: Statement) -> int:
+        return statement.seq or 0
+
+    dated = sorted(
+        (s for s in statements if s.published),
+        key=lambda s: (s.published or "", seq(s)),
+        reverse=newest,
+    )
+    undated = sorted((s for s in statements if not s.published), key=seq, reverse=True)
+    return [s.id for s in dated + undated]
+
+
+def task_failure(task: Task) -> str | None:
+    """The error message of a task that did not succeed, None for a succeeded one."""
+    if task.status == "succeeded":
+        return None
+    error = task.error or {}
+    message = str(error.get("message") or f"ended {task.status}")
+    code = error.get("code")
+    return f"{code}: {message}" if code else message
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def unreachable_reason(error: MeilisearchCommunicationError) -> str:
+    """What went wrong when connecting, in a few words ("Connection refused")."""
+    found = _ERRNO.search(error.message)
+    return found.group(1).strip() if found else "connection failed"
+
+
+def api_error_message(url: str, doing: str, error: MeilisearchApiError) -> str:
+    """One line for an error Meilisearch answered, naming the server and what was being done."""
+    if error.code in _AUTH_CODES or error.status_code in (401, 403):
+        return f"Meilisearch at {url} refused the key while {doing}: {_one_line(error.message)}"
+    code = f" {error.code}" if error.code else ""
+    detail = _one_line(error.message)
+    return f"Meilisearch at {url} failed while {doing} (HTTP {error.status_code}{code}): {detail}"
+
+
+# -- the engine --------------------------------------------------------------------------------
+
+
+class MeiliEngine:
+    """The search protocol on a Meilisearch index of passages (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, url: str, key: str | None, index: str = INDEX) -> None:
+        self.catalog = catalog
+        self.url = url.rstrip("/")
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SearchEngineUnavailable(
+                f"Meilisearch URL {url!r} is not an http:// or https:// address"
+            )
+        self.uid = index
+        self.client = meilisearch.Client(self.url, key, timeout=REQUEST_TIMEOUT_S)
+        self.index_ = self.client.index(index)
+        ready = (self.url, key, index)
+        if ready not in _prepared:
+            with self._calling("opening the index"):
+                self._create_index()
+                current = self.index_.get_settings()
+                if settings_differ(current, index_settings()):
+                    self._wait(self.index_.update_settings(index_settings()))
+            _prepared.add(ready)
+        self._ready = ready
+
+    @contextmanager
+    def _calling(self, doing: str) -> Iterator[None]:
+        """Turn the client's errors into one line naming the server and what was being done."""
+        try:
+            yield
+        except MeilisearchApiError as error:
+            raise SearchEngineUnavailable(api_error_message(self.url, doing, error)) from error
+        except MeilisearchCommunicationError as error:
+            reason = unreachable_reason(error)
+            raise SearchEngineUnavailable(
+                f"Meilisearch at {self.url} cannot be reached while {doing} ({reason})"
+            ) from error
+        except MeilisearchTimeoutError as error:
+            raise SearchEngineUnavailable(
+                f"Meilisearch at {self.url} did not answer in time while {doing}"
+            ) from error
+
+    def _wait(self, info: TaskInfo, tolerate: frozenset[str] = frozenset()) -> None:
+        """Wait for a task; a failed one raises with its error, unless its code is tolerated."""
+        task = self.client.wait_for_task(
+            info.task_uid, timeout_in_ms=TASK_TIMEOUT_MS, interval_in_ms=TASK_POLL_MS
+        )
+        failure = task_failure(task)
+        if failure is None or (task.error or {}).get("code") in tolerate:
+            return
+        raise SearchTaskFailed(
+            f"Meilisearch at {self.url}: task {task.uid} ({task.type}) on index {self.uid} "
+            f"failed: {_one_line(failure)}"
+        )
+
+    def _create_index(self) -> None:
+        """Create the index with `id` as its primary key unless it exists: Meilisearch cannot
+        guess it, since `statement_id` also ends in "id"."""
+        try:
+            self.client.get_raw_index(self.uid)
+        except MeilisearchApiError as error:
+            if error.code != "index_not_found":
+                raise
+            created = self.client.create_index(self.uid, {"primaryKey": "id"})
+            self._wait(created, tolerate=frozenset({"index_already_exists"}))
+
+    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
+        """Add or replace the statement's passages, then remove any it no longer has.
+
+        In that order, so that a statement indexed again stays findable meanwhile; each task is
+        awaited and a failed one raises with Meilisearch's message."""
+        docs = documents(statement, passages)
+        own = f"statement_id = {quote(statement.id)}"
+        with self._calling(f"indexing statement {statement.id}"):
+            for start in range(0, len(docs), BATCH):
+                self._wait(self.index_.add_documents(docs[start : start + BATCH], "id"))
+            positions = ", ".join(str(doc["position"]) for doc in docs)
+            stale = f"{own} AND NOT position IN [{positions}]" if docs else own
+            self._wait(self.index_.delete_documents(filter=stale))
+
+    def delete(self, statement_id: str) -> None:
+        """Remove a statement's passages (by filter, so the catalog row need not exist)."""
+        with self._calling(f"deleting statement {statement_id}"):
+            filter_ = f"statement_id = {quote(statement_id)}"
+            self._wait(self.index_.delete_documents(filter=filter_))
+
+    def clear(self) -> None:
+        """Remove every passage; the index and its settings stay."""
+        with self._calling("clearing the index"):
+            self._wait(self.index_.delete_all_documents())
+
+    def drop(self) -> None:
+        """Delete the index itself (for tests that made an index of their own)."""
+        with self._calling("deleting the index"):
+            self._wait(self.client.delete_index(self.uid), frozenset({"index_not_found"}))
+        _prepared.discard(self._ready)
+
+    def _expansions(self, parsed: ParsedQuery) -> dict[str, list[str]]:
+        """The catalog's words for each excluded prefix (see `search_text`), the prefix itself
+        included; none for a prefix that stands for more than MAX_EXCLUDED_EXPANSION words."""
+        expansions: dict[str, list[str]] = {}
+        for clause in parsed.excluded:
+            if not clause.prefix:
+                continue
+            prefix = clause.terms[-1]
+            rows = self.catalog.vocabulary(prefix, limit=MAX_EXCLUDED_EXPANSION + 1)
+            if len(rows) <= MAX_EXCLUDED_EXPANSION:
+                expansions[prefix] = sorted({prefix, *(row[0] for row in rows)})
+        return expansions
+
+    def _statements(self, ids: Sequence[str]) -> list[Statement]:
+        found: list[Statement] = []
+        for start in range(0, len(ids), CATALOG_CHUNK):
+            found.extend(self.catalog.statements_by_id(ids[start : start + CATALOG_CHUNK]).values())
+        return found
+
+    def search(self, query: Query) -> Matches:
+        """Statements of the indexed ones that match, honouring filters, sort and page.
+
+        Requests: (1) the facet over statement_id gives every matching statement and its number
+        of matching passages; the catalog's rows of those decide visibility, facets, trend and
+        date order. (2) For relevance, one page of statements by their best passage
+        (`distinct`), statements found but not visible filtered out. (3) The best passages of
+        each statement on the page, in one multi-search."""
+        parsed = query.parsed
+        if parsed.empty:
+            return Matches(0, [])
+        text = search_text(parsed, self._expansions(parsed))
+        filter_ = filter_expression(query)
+        with self._calling("searching"):
+            found = self.index_.search(text, facet_params(text, filter_))
+        counts: dict[str, int] = found.get("facetDistribution", {}).get("statement_id", {})
+        rows = self._statements(sorted(counts))
+        shown = sorted((s for s in rows if visible(s, query)), key=lambda s: s.seq or 0)
+        hidden = sorted(set(counts) - {s.id for s in shown})
+        facets, trend = tally(shown, counts)
+        first = (query.page - 1) * query.per_page
+        if first >= len(shown):
+            page: list[str] = []
+        elif query.sort == "relevance":
+            page = self._ranked_page(query, text, filter_, hidden, {s.id for s in shown})
+        else:
+            page = dated_order(shown, newest=query.sort == "newest")[first:][: query.per_page]
+        best = self._best_passages(query, text, filter_, page)
+        return Matches(
+            total=len(shown),
+            statements=[RankedStatement(sid, best.get(sid, ())) for sid in page],
+            facets=facets,
+            trend=trend,
+        )
+
+    def _ranked_page(
+        self, query: Query, text: str, filter_: str | None, hidden: list[str], shown: set[str]
+    ) -> list[str]:
+        extra = []
+        if hidden:
+            extra.append(f"NOT statement_id IN [{', '.join(quote(s) for s in hidden)}]")
+        params = page_params(query, text, filter_expression(query, extra) if extra else filter_)
+        with self._calling("searching"):
+            hits = self.index_.search(text, params)["hits"]
+        ids = [str(hit["statement_id"]) for hit in hits]
+        return [sid for sid in dict.fromkeys(ids) if sid in shown]
+
+    def _best_passages(
+        self, query: Query, text: str, filter_: str | None, page: Sequence[str]
+    ) -> dict[str, tuple[RankedPassage, ...]]:
+        """Each statement's best passages; score is the negated ranking score, so that lower is
+        better as with FTS5's bm25."""
+        if not page:
+            return {}
+        queries = [
+            {"indexUid": self.uid, **passage_params(query, text, filter_, sid)} for sid in page
+        ]
+        with self._calling("searching"):
+            results = self.client.multi_search(queries)["results"]
+        best: dict[str, tuple[RankedPassage, ...]] = {}
+        for sid, result in zip(page, results, strict=True):
+            best[sid] = tuple(
+                RankedPassage(int(hit["id"]), -float(hit.get("_rankingScore", 1.0 / (rank + 1))))
+                for rank, hit in enumerate(result["hits"])
+            )
+        return best
