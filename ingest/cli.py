@@ -358,7 +358,12 @@ def serve(
     """Serve the JSON API and the search page."""
     import uvicorn
 
-    _run(_settings)
+    def check() -> None:
+        settings = _settings()
+        with Catalog(settings.catalog_path) as catalog:
+            open_engine(settings, catalog)  # a Meilisearch server that cannot be reached stops here
+
+    _run(check)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
 
 
