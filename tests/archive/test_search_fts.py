@@ -407,3 +407,17 @@ def test_every_hit_marks_the_word_that_made_it(
         for passage in hit.passages:
             assert "<mark>" in passage.snippet_html
             assert passage.second == 2  # "geht's" starts at 3.5 s
+
+
+def test_a_compound_head_weighs_more_than_a_modifier(catalog: Catalog, engine: FtsEngine) -> None:
+    """ "Karte" is the head of Schatzkarte but only a modifier of Kartenverkauf: the statement
+    whose compound is about a map ranks first, and the whole word ranks above both."""
+    modifier = store(
+        catalog, engine, "o:modifier", [spoken(0.0, "Der Kartenverkauf beginnt morgen früh.")]
+    )
+    head = store(
+        catalog, engine, "o:head", [spoken(0.0, "Jedes Kind bekommt eine Schatzkarte heute.")]
+    )
+    whole = store(catalog, engine, "o:whole", [spoken(0.0, "Jedes Kind bekommt eine Karte heute.")])
+    ranked = [h.statement.id for h in search(catalog, engine, Query("Karte"), None).statements]
+    assert ranked == [whole.id, head.id, modifier.id]
