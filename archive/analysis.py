@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 from compound_split import char_split
@@ -150,17 +151,19 @@ def _split(word: str) -> list[str]:
     return _charsplit(word.casefold())
 
 
-@dataclass(frozen=True)
-class WordTerms:
-    """What one spoken word contributes to the index."""
+class WordTerms(NamedTuple):
+    """What one spoken word contributes to the index.
+
+    A tuple of strings, not a dataclass: the cache holds hundreds of thousands of them, and the
+    garbage collector stops tracking tuples of strings, so they cost it nothing."""
 
     term: str
     heads: tuple[str, ...] = ()
     modifiers: tuple[str, ...] = ()
 
     @property
-    def all(self) -> frozenset[str]:
-        return frozenset((self.term, *self.heads, *self.modifiers))
+    def all(self) -> tuple[str, ...]:
+        return (self.term, *self.heads, *self.modifiers)
 
 
 @lru_cache(maxsize=500_000)
@@ -223,7 +226,7 @@ class Clause:
     def matches(self, word: WordTerms) -> bool:
         if self.prefix:
             return any(t.startswith(self.terms[-1]) for t in word.all)
-        return bool(word.all.intersection(self.terms))
+        return any(t in self.terms for t in word.all)
 
 
 @dataclass(frozen=True)

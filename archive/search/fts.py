@@ -14,6 +14,7 @@ Work is bounded by design, so that a broad query stays fast in a large archive:
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -136,23 +137,25 @@ class FtsEngine:
         )
         return [tuple(row) for row in rows]
 
-    def _candidates(self, expression: str, allowed: set[int]) -> dict[int, list[tuple[float, int]]]:
-        """Scores of the newest RANK_CANDIDATES matching passages, by statement seq."""
-        cursor = self.catalog.db.execute(
-            f"SELECT rowid, {_BM25} FROM passage_terms WHERE passage_terms MATCH ? "
-            "ORDER BY rowid DESC",
-            (expression,),
-        )
+    def _candidates(
+        self, expression: str, allowed: set[int], filtered: bool
+    ) -> dict[int, list[tuple[float, int]]]:
+        """Scores of the newest RANK_CANDIDATES matching passages of allowed statements, by seq.
+
+        FTS5 computes bm25 only for the rows it returns, so the statement filter goes into the
+        SQL (as a JSON list) when there is one, and the scan stops at the limit."""
+        sql = f"SELECT rowid, {_BM25} FROM passage_terms WHERE passage_terms MATCH ?"
+        params: list[object] = [expression]
+        if filtered:
+            sql += f" AND (rowid >> {PASSAGE_BITS}) IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(allowed)))
+        sql += " ORDER BY rowid DESC LIMIT ?"
+        params.append(RANK_CANDIDATES)
         found: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        taken = 0
-        for rowid, score in cursor:
+        for rowid, score in self.catalog.db.execute(sql, params):
             seq = rowid >> PASSAGE_BITS
-            if seq in allowed:
+            if seq in allowed:  # statements not (or no longer) indexed are not
                 found[seq].append((score, rowid))
-                taken += 1
-                if taken >= RANK_CANDIDATES:
-                    break
-        cursor.close()
         return found
 
     def _best_passages(self, expression: str, seq: int, limit: int) -> list[tuple[float, int]]:
@@ -210,7 +213,8 @@ class FtsEngine:
         """Every matching statement's seq in result order, with the scores known for it."""
         rows = list(matching)
         if query.sort == "relevance":
-            candidates = self._candidates(expression, {row[0] for row in rows})
+            filtered = bool(query.filters or query.date_from or query.date_to)
+            candidates = self._candidates(expression, {row[0] for row in rows}, filtered)
             ranked = sorted(candidates, key=lambda seq: min(candidates[seq]))
             rest = sorted((row[0] for row in rows if row[0] not in candidates), reverse=True)
             return [(seq, candidates[seq]) for seq in ranked] + [(seq, []) for seq in rest]
