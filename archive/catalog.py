@@ -108,7 +108,7 @@ def _words_to_json(words: Sequence[Word]) -> str:
 
 
 def _words_from_json(raw: str) -> tuple[Word, ...]:
-    return tuple(Word(start, end, text, prob) for start, end, text, prob in json.loads(raw))
+    return tuple(map(Word._make, json.loads(raw)))
 
 
 def _statement(row: sqlite3.Row) -> Statement:

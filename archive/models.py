@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Status(StrEnum):
@@ -15,8 +16,9 @@ class Status(StrEnum):
     HIDDEN = "hidden"
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
+    """A spoken word as Whisper timed it. A tuple: transcripts hold millions of them."""
+
     start: float
     end: float
     text: str
