@@ -79,6 +79,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=500_000)
+def _spelled(word: str) -> str:
+    """The folded word with ae, oe, ue read as umlauts, as the stemmer reads them: every term
+    of the word's parts occurs in it."""
+    return fold(word).replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
 def _stem(folded: str) -> str:
     stem: str = _stemmer.stemWord(folded)
     # Snowball keeps the plural -s of loanwords ("Kitas", "Büros", "Handys"): drop it.
@@ -246,10 +253,20 @@ class ParsedQuery:
         return not self.positive
 
     def matches_word(self, word: str) -> bool:
-        """Whether a spoken word is one the query asked for (for highlights and deep links)."""
-        return any(
-            clause.matches(analyse(written)) for written in words(word) for clause in self.positive
-        )
+        """Whether a spoken word is one the query asked for (for highlights and deep links).
+
+        A compound is analysed only when a term asked for occurs in it: splitting words is the
+        costly part, and most words of a passage are not what was asked for."""
+        for written in words(word):
+            whole = WordTerms(term(written))
+            if any(clause.matches(whole) for clause in self.positive):
+                return True
+            spelled = _spelled(written)
+            if any(t in spelled for c in self.positive for t in c.terms) and any(
+                clause.matches(analyse(written)) for clause in self.positive
+            ):
+                return True
+        return False
 
 
 def _clause(written: list[str], prefix: bool, excluded: bool) -> Clause:

@@ -14,9 +14,10 @@ Work is bounded by design, so that a broad query stays fast in a large archive:
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from archive.analysis import Clause, analyse_text
 from archive.catalog import PASSAGE_BITS, Catalog
@@ -24,6 +25,8 @@ from archive.models import Passage, Statement, Status
 from archive.search import Matches, Query, RankedPassage, RankedStatement
 
 RANK_CANDIDATES = 2000
+# (seq, id, published, municipality, speaker, matching passages) of a matching statement
+_Match = tuple[int, str, str | None, str | None, str | None, int]
 WEIGHTS = (1.0, 0.6, 0.3)  # terms, heads, modifiers
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5(
@@ -57,16 +60,6 @@ def match_expression(clauses: Sequence[Clause]) -> str | None:
     if excluded:
         expression = f"({expression}) NOT ({' OR '.join(excluded)})"
     return expression
-
-
-def _facet_values(
-    published: str | None, municipality: str | None, speaker: str | None
-) -> dict[str, str | None]:
-    return {
-        "municipality": municipality,
-        "speaker": speaker,
-        "year": published[:4] if published else None,
-    }
 
 
 class FtsEngine:
@@ -128,14 +121,16 @@ class FtsEngine:
         if query.date_to:
             where.append("s.published <= ?")
             params.append(query.date_to + "\uffff")  # inclusive of a whole year or month
-        rows = self.catalog.db.execute(
+        rows = self.catalog.db.cursor()
+        rows.row_factory = None  # plain tuples: tens of thousands of rows for a common word
+        rows.execute(
             "SELECT s.seq, s.id, s.published, s.municipality, s.speaker, m.n FROM "
             f"(SELECT rowid >> {PASSAGE_BITS} AS seq, count(*) AS n FROM passage_terms "
             "WHERE passage_terms MATCH ? GROUP BY 1) AS m "
             f"JOIN statements AS s ON s.seq = m.seq WHERE {' AND '.join(where)}",
             params,
         )
-        return [tuple(row) for row in rows]
+        return rows.fetchall()
 
     def _candidates(
         self, expression: str, allowed: set[int], filtered: bool
@@ -159,37 +154,40 @@ class FtsEngine:
         return found
 
     def _best_passages(self, expression: str, seq: int, limit: int) -> list[tuple[float, int]]:
+        """The statement's best passages. Sorted here: FTS5's ORDER BY rank would not keep
+        to the statement's row id range and rank every match of the archive."""
         low = seq << PASSAGE_BITS
         rows = self.catalog.db.execute(
             f"SELECT {_BM25}, rowid FROM passage_terms WHERE passage_terms MATCH ? "
-            "AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT ?",
-            (expression, low, low + (1 << PASSAGE_BITS), limit),
+            "AND rowid >= ? AND rowid < ?",
+            (expression, low, low + (1 << PASSAGE_BITS)),
         )
-        return [(row[0], row[1]) for row in rows]
+        return sorted((row[0], row[1]) for row in rows)[:limit]
 
     def search(self, query: Query) -> Matches:
         expression = match_expression(query.parsed.clauses)
         if expression is None:
             return Matches(0, [])
         matching = self._matching_statements(expression, query)
-        facets: dict[str, Counter[str]] = {
-            name: Counter() for name in ("municipality", "speaker", "year")
+        facets = {
+            "municipality": Counter(row[3] for row in matching if row[3]),
+            "speaker": Counter(row[4] for row in matching if row[4]),
+            "year": Counter(row[2][:4] for row in matching if row[2]),
         }
         trend: Counter[str] = Counter()
-        for _, _, published, municipality, speaker, passages in matching:
-            for name, value in _facet_values(published, municipality, speaker).items():
-                if value:
-                    facets[name][value] += 1
-            if published:
-                trend[published[:7]] += passages
+        for row in matching:
+            if row[2]:
+                trend[row[2][:7]] += row[5]
         ids = {row[0]: row[1] for row in matching}
-        order = self._order(expression, query, matching)
+        counts = {row[0]: row[5] for row in matching}
         first = (query.page - 1) * query.per_page
-        page = order[first : first + query.per_page]
+        order = self._order(expression, query, matching, first + query.per_page)
+        page = order[first:]
         statements = []
         for seq, scored in page:
-            if len(scored) >= query.passages_per_statement:
-                best = sorted(scored)[: query.passages_per_statement]
+            wanted = min(counts[seq], query.passages_per_statement)
+            if len(scored) >= wanted:  # the candidates hold the statement's best passages
+                best = sorted(scored)[:wanted]
             else:
                 best = self._best_passages(expression, seq, query.passages_per_statement)
             statements.append(
@@ -205,22 +203,22 @@ class FtsEngine:
         )
 
     def _order(
-        self,
-        expression: str,
-        query: Query,
-        matching: Iterable[tuple[int, str, str | None, str | None, str | None, int]],
+        self, expression: str, query: Query, matching: Sequence[_Match], wanted: int
     ) -> list[tuple[int, list[tuple[float, int]]]]:
-        """Every matching statement's seq in result order, with the scores known for it."""
-        rows = list(matching)
+        """The first `wanted` matching statements' seqs in result order, with their known scores.
+
+        Only as many as a page needs are ordered (heapq): a common word matches tens of
+        thousands of statements."""
         if query.sort == "relevance":
             filtered = bool(query.filters or query.date_from or query.date_to)
-            candidates = self._candidates(expression, {row[0] for row in rows}, filtered)
-            ranked = sorted(candidates, key=lambda seq: min(candidates[seq]))
-            rest = sorted((row[0] for row in rows if row[0] not in candidates), reverse=True)
+            candidates = self._candidates(expression, {row[0] for row in matching}, filtered)
+            ranked = sorted(candidates, key=lambda seq: min(candidates[seq]))[:wanted]
+            rest = heapq.nlargest(
+                wanted - len(ranked), (row[0] for row in matching if row[0] not in candidates)
+            )
             return [(seq, candidates[seq]) for seq in ranked] + [(seq, []) for seq in rest]
-        newest = query.sort == "newest"
-        dated = sorted(
-            (row for row in rows if row[2]), key=lambda row: (row[2], row[0]), reverse=newest
-        )
-        undated = sorted((row for row in rows if not row[2]), key=lambda row: row[0], reverse=True)
-        return [(row[0], []) for row in dated + undated]
+        pick = heapq.nlargest if query.sort == "newest" else heapq.nsmallest
+        dated = pick(wanted, ((row[2], row[0]) for row in matching if row[2]))
+        undated = heapq.nlargest(wanted - len(dated), (row[0] for row in matching if not row[2]))
+        order: list[tuple[int, list[tuple[float, int]]]] = [(seq, []) for _, seq in dated]
+        return order + [(seq, []) for seq in undated]
