@@ -8,7 +8,9 @@ Work is bounded by design, so that a broad query stays fast in a large archive:
 - a passage's row id carries its statement (seq << 16 | position): grouping, counting, facets
   and the monthly trend come from one pass over the matches' row ids, without ranking;
 - relevance is computed for at most RANK_CANDIDATES matching passages, the newest; statements
-  whose passages all lie beyond them are listed after the ranked ones, newest first;
+  whose passages all lie beyond them are listed after the ranked ones, newest first, and show
+  their first matching passages, as statements in date order do;
+- only as many statements as a page needs are ordered;
 - prefixes need three letters (archive.analysis.MIN_PREFIX) and use a three-letter prefix index.
 """
 
@@ -153,16 +155,19 @@ class FtsEngine:
                 found[seq].append((score, rowid))
         return found
 
-    def _best_passages(self, expression: str, seq: int, limit: int) -> list[tuple[float, int]]:
-        """The statement's best passages. Sorted here: FTS5's ORDER BY rank would not keep
-        to the statement's row id range and rank every match of the archive."""
+    def _first_passages(self, expression: str, seq: int, limit: int) -> list[tuple[float, int]]:
+        """The statement's first matching passages, in the order they were said.
+
+        For statements outside the ranked candidates (date order, or beyond RANK_CANDIDATES):
+        FTS5 stops after `limit` rows of the statement's row id range, where ranking them would
+        read every match of a common word in the statement."""
         low = seq << PASSAGE_BITS
         rows = self.catalog.db.execute(
             f"SELECT {_BM25}, rowid FROM passage_terms WHERE passage_terms MATCH ? "
-            "AND rowid >= ? AND rowid < ?",
-            (expression, low, low + (1 << PASSAGE_BITS)),
+            "AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?",
+            (expression, low, low + (1 << PASSAGE_BITS), limit),
         )
-        return sorted((row[0], row[1]) for row in rows)[:limit]
+        return [(row[0], row[1]) for row in rows]
 
     def search(self, query: Query) -> Matches:
         expression = match_expression(query.parsed.clauses)
@@ -189,7 +194,7 @@ class FtsEngine:
             if len(scored) >= wanted:  # the candidates hold the statement's best passages
                 best = sorted(scored)[:wanted]
             else:
-                best = self._best_passages(expression, seq, query.passages_per_statement)
+                best = self._first_passages(expression, seq, query.passages_per_statement)
             statements.append(
                 RankedStatement(
                     ids[seq], tuple(RankedPassage(rowid, score) for score, rowid in best)
