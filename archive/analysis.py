@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import Stemmer
 from compound_split import char_split
@@ -62,11 +62,34 @@ _PARTICLES = frozenset(
     ]
 )
 _PLURAL_S_AFTER = frozenset("aioy")
+CACHE_SIZE = 500_000
+T = TypeVar("T")
 _stemmer = Stemmer.Stemmer("german")
 _tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
 
 
-@lru_cache(maxsize=500_000)
+def _memo(function: Callable[[str], T]) -> Callable[[str], T]:
+    """Cache a function of one word in a plain dict, emptied when it holds CACHE_SIZE words.
+
+    Not functools.lru_cache: its bookkeeping is one list per entry, which the garbage
+    collector walks at every full collection; a dict of strings and plain tuples it skips."""
+    cache: dict[str, T] = {}
+
+    def cached(word: str) -> T:
+        try:
+            return cache[word]
+        except KeyError:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            value = cache[word] = function(word)
+            return value
+
+    cached.__doc__ = function.__doc__
+    cached.__wrapped__ = function  # type: ignore[attr-defined]
+    return cached
+
+
+@_memo
 def fold(word: str) -> str:
     """Case- and diacritic-folded form of a word: 'Straße' -> 'strasse', 'Öffnung' -> 'offnung'."""
     text = unicodedata.normalize("NFKC", word).casefold()
@@ -79,7 +102,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
 
 
-@lru_cache(maxsize=500_000)
+@_memo
 def _spelled(word: str) -> str:
     """The folded word with ae, oe, ue read as umlauts, as the stemmer reads them: every term
     of the word's parts occurs in it."""
@@ -94,7 +117,7 @@ def _stem(folded: str) -> str:
     return stem
 
 
-@lru_cache(maxsize=500_000)
+@_memo
 def term(word: str) -> str:
     """The index term of one word."""
     return _stem(fold(word))
@@ -159,10 +182,7 @@ def _split(word: str) -> list[str]:
 
 
 class WordTerms(NamedTuple):
-    """What one spoken word contributes to the index.
-
-    A tuple of strings, not a dataclass: the cache holds hundreds of thousands of them, and the
-    garbage collector stops tracking tuples of strings, so they cost it nothing."""
+    """What one spoken word contributes to the index."""
 
     term: str
     heads: tuple[str, ...] = ()
@@ -173,8 +193,13 @@ class WordTerms(NamedTuple):
         return (self.term, *self.heads, *self.modifiers)
 
 
-@lru_cache(maxsize=500_000)
 def analyse(word: str) -> WordTerms:
+    """The term of a word and, for a compound, the terms of its heads and modifiers."""
+    return WordTerms._make(_analysed(word))
+
+
+@_memo
+def _analysed(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """The term of a word and, for a compound, the terms of its heads and modifiers.
 
     Heads are the constituents that end the word (Oberbürgermeister: Bürgermeister, Meister);
@@ -184,14 +209,14 @@ def analyse(word: str) -> WordTerms:
     whole = _stem(fold(word))
     parts = _split(unicodedata.normalize("NFKC", word))
     if len(parts) < 2:
-        return WordTerms(whole)
+        return (whole, (), ())
     heads = ["".join(parts[k:]) for k in range(1, len(parts))]
     modifiers = parts[:-1]
 
     def stems(parts: list[str]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t for p in parts if (t := _stem(fold(p))) != whole))
 
-    return WordTerms(whole, stems(heads), stems(modifiers))
+    return (whole, stems(heads), stems(modifiers))  # a plain tuple: the GC stops tracking it
 
 
 def terms(text: str) -> list[str]:
@@ -209,11 +234,11 @@ class Analysed:
 
 
 def analyse_text(text: str) -> Analysed:
-    analysed = [analyse(word) for word in words(text)]
+    analysed = [_analysed(word) for word in words(text)]
     return Analysed(
-        terms=[a.term for a in analysed],
-        heads=[h for a in analysed for h in a.heads],
-        modifiers=[m for a in analysed for m in a.modifiers],
+        terms=[whole for whole, _, _ in analysed],
+        heads=[h for _, heads, _ in analysed for h in heads],
+        modifiers=[m for _, _, modifiers in analysed for m in modifiers],
     )
 
 

@@ -24,6 +24,7 @@ from archive.errors import NotFound
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 
 MIGRATIONS: tuple[str, ...] = (
+    # 1: statements, segments, passages, vocabulary
     """
     CREATE TABLE statements (
         id TEXT PRIMARY KEY,
@@ -74,6 +75,27 @@ MIGRATIONS: tuple[str, ...] = (
         passages INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX vocabulary_word ON vocabulary(word);
+    """,  # 2: a counter of changes to statements, so that a search engine may cache their metadata.
+    # Statements are separated by ";\n\n" (triggers hold semicolons of their own).
+    """
+    CREATE TABLE statements_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+    );
+
+    INSERT INTO statements_version (id, version) VALUES (1, 0);
+
+    CREATE TRIGGER statements_inserted AFTER INSERT ON statements BEGIN
+        UPDATE statements_version SET version = version + 1;
+    END;
+
+    CREATE TRIGGER statements_updated AFTER UPDATE ON statements BEGIN
+        UPDATE statements_version SET version = version + 1;
+    END;
+
+    CREATE TRIGGER statements_deleted AFTER DELETE ON statements BEGIN
+        UPDATE statements_version SET version = version + 1;
+    END;
     """,
 )
 
@@ -145,7 +167,8 @@ class Catalog:
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
+                separator = ";\n\n" if "CREATE TRIGGER" in script else ";"
+                for statement in script.split(separator):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
@@ -179,6 +202,20 @@ class Catalog:
         if statement is None:
             raise NotFound(f"no statement with id {statement_id!r}")
         return statement
+
+    def statements_version(self) -> int:
+        """A number that changes whenever any statement is added, changed or removed."""
+        return int(self.db.execute("SELECT version FROM statements_version").fetchone()[0])
+
+    def statement_facts(
+        self,
+    ) -> dict[int, tuple[str, str, str | None, str | None, str | None, str | None, str | None]]:
+        """seq -> (id, status, published, municipality, speaker, source, language) of all."""
+        rows = self.db.execute(
+            "SELECT seq, id, status, published, municipality, speaker, source, language "
+            "FROM statements"
+        )
+        return {row[0]: tuple(row)[1:] for row in rows}
 
     def find_by_origin(self, origin: str) -> Statement | None:
         row = self.db.execute("SELECT * FROM statements WHERE origin = ?", (origin,)).fetchone()

@@ -29,6 +29,10 @@ from archive.search import Matches, Query, RankedPassage, RankedStatement
 RANK_CANDIDATES = 2000
 # (seq, id, published, municipality, speaker, matching passages) of a matching statement
 _Match = tuple[int, str, str | None, str | None, str | None, int]
+# (id, status, published, municipality, speaker, source, language) of a statement, by seq
+_Facts = tuple[str, str, str | None, str | None, str | None, str | None, str | None]
+_FACT_INDEX = {"municipality": 3, "speaker": 4, "source": 5, "language": 6}
+_FACTS: dict[str, tuple[int, dict[int, _Facts]]] = {}
 WEIGHTS = (1.0, 0.6, 0.3)  # terms, heads, modifiers
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5(
@@ -108,31 +112,44 @@ class FtsEngine:
         with self.catalog.transaction() as db:
             db.execute("DELETE FROM passage_terms")
 
-    def _matching_statements(
-        self, expression: str, query: Query
-    ) -> list[tuple[int, str, str | None, str | None, str | None, int]]:
+    def _facts(self) -> dict[int, _Facts]:
+        """Every statement's searchable facts by seq, cached per catalog file until a statement
+        changes: joining tens of thousands of matching statements in SQL costs more than the
+        whole rest of a search."""
+        key = str(self.catalog.path)
+        version = self.catalog.statements_version()
+        cached = _FACTS.get(key)
+        if cached is None or cached[0] != version:
+            cached = (version, self.catalog.statement_facts())
+            _FACTS[key] = cached
+        return cached[1]
+
+    def _matching_statements(self, expression: str, query: Query) -> list[_Match]:
         """(seq, id, published, municipality, speaker, matching passages) of every match."""
-        where = ["s.status = ?"]
-        params: list[object] = [expression, str(Status.INDEXED)]
-        for column, value in query.filters.items():
-            where.append(f"s.{column} = ?")
-            params.append(value)
-        if query.date_from:
-            where.append("s.published >= ?")
-            params.append(query.date_from)
-        if query.date_to:
-            where.append("s.published <= ?")
-            params.append(query.date_to + "\uffff")  # inclusive of a whole year or month
-        rows = self.catalog.db.cursor()
-        rows.row_factory = None  # plain tuples: tens of thousands of rows for a common word
-        rows.execute(
-            "SELECT s.seq, s.id, s.published, s.municipality, s.speaker, m.n FROM "
-            f"(SELECT rowid >> {PASSAGE_BITS} AS seq, count(*) AS n FROM passage_terms "
-            "WHERE passage_terms MATCH ? GROUP BY 1) AS m "
-            f"JOIN statements AS s ON s.seq = m.seq WHERE {' AND '.join(where)}",
-            params,
+        facts = self._facts()
+        wanted = [(_FACT_INDEX[name], value) for name, value in query.filters.items()]
+        low = query.date_from
+        high = query.date_to + "\uffff" if query.date_to else None  # a whole year or month
+        indexed = str(Status.INDEXED)
+        grouped = self.catalog.db.execute(
+            f"SELECT rowid >> {PASSAGE_BITS}, count(*) FROM passage_terms "
+            "WHERE passage_terms MATCH ? GROUP BY 1",
+            (expression,),
         )
-        return rows.fetchall()
+        matching: list[_Match] = []
+        for seq, passages in grouped:
+            fact = facts.get(seq)
+            if fact is None or fact[1] != indexed:
+                continue
+            if wanted and any(fact[index] != value for index, value in wanted):
+                continue
+            published = fact[2]
+            if (low or high) and (
+                not published or (low and published < low) or (high and published > high)
+            ):
+                continue
+            matching.append((seq, fact[0], published, fact[3], fact[4], passages))
+        return matching
 
     def _candidates(
         self, expression: str, allowed: set[int], filtered: bool
