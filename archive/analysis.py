@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import Stemmer
 from compound_split import char_split
@@ -68,12 +68,27 @@ _stemmer = Stemmer.Stemmer("german")
 _tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
 
 
+_CACHES: dict[str, dict[str, Any]] = {}
+
+
+def clear_caches() -> None:
+    """Forget every analysed word form (for benchmarks that start cold)."""
+    for cache in _CACHES.values():
+        cache.clear()
+
+
+def analysed_forms() -> int:
+    """How many distinct word forms the analyser holds."""
+    return len(_CACHES["_analysed"])
+
+
 def _memo(function: Callable[[str], T]) -> Callable[[str], T]:
     """Cache a function of one word in a plain dict, emptied when it holds CACHE_SIZE words.
 
     Not functools.lru_cache: its bookkeeping is one list per entry, which the garbage
     collector walks at every full collection; a dict of strings and plain tuples it skips."""
     cache: dict[str, T] = {}
+    _CACHES[function.__name__] = cache
 
     def cached(word: str) -> T:
         try:

@@ -290,8 +290,7 @@ class Build:
 
 
 def clear_analyser_caches() -> None:
-    for cached in (analysis.fold, analysis.term, analysis.analyse):
-        cached.cache_clear()
+    analysis.clear_caches()
 
 
 def store_statement(
@@ -330,7 +329,7 @@ def build(catalog: Catalog, engine: FtsEngine, generator: Generator, size: int) 
                 done.half = replace(done.figures)
     finally:
         setattr(fts, "analyse_text", real_analyse_text)  # noqa: B010
-    done.forms = analysis.analyse.cache_info().misses
+    done.forms = analysis.analysed_forms()
     return done
 
 
@@ -408,7 +407,7 @@ def warm_analyser(catalog: Catalog, limit: int = WARM_PASSAGES) -> None:
         analysis.terms(text)
     print(
         f"analyser caches warmed from {limit:,} passages at most: "
-        f"{analysis.analyse.cache_info().currsize:,} word forms, "
+        f"{analysis.analysed_forms():,} word forms, "
         f"{time.perf_counter() - began:.0f} s"
     )
 
