@@ -23,7 +23,6 @@ from archive.models import Passage, Statement
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
-FACETS = ("municipality", "speaker", "year")
 MAX_QUERY_CHARS = 1000
 SNIPPET_BEFORE = 8
 SNIPPET_WORDS = 30
