@@ -180,11 +180,12 @@ class FtsEngine:
         read every match of a common word in the statement."""
         low = seq << PASSAGE_BITS
         rows = self.catalog.db.execute(
-            f"SELECT {_BM25}, rowid FROM passage_terms WHERE passage_terms MATCH ? "
+            "SELECT rowid FROM passage_terms WHERE passage_terms MATCH ? "
             "AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?",
             (expression, low, low + (1 << PASSAGE_BITS), limit),
         )
-        return [(row[0], row[1]) for row in rows]
+        # No bm25 here: it would make FTS5 count each term's documents in the whole archive.
+        return [(float(position), row[0]) for position, row in enumerate(rows)]
 
     def search(self, query: Query) -> Matches:
         expression = match_expression(query.parsed.clauses)
