@@ -116,7 +116,7 @@ class FtsEngine:
         """Every statement's searchable facts by seq, cached per catalog file until a statement
         changes: joining tens of thousands of matching statements in SQL costs more than the
         whole rest of a search."""
-        key = str(self.catalog.path)
+        key = f"{self.catalog.path}:{self.catalog.path.stat().st_ino}"  # a new file starts anew
         version = self.catalog.statements_version()
         cached = _FACTS.get(key)
         if cached is None or cached[0] != version:
