@@ -75,8 +75,8 @@ MIGRATIONS: tuple[str, ...] = (
         passages INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX vocabulary_word ON vocabulary(word);
-    """,  # 2: a counter of changes to statements, so that a search engine may cache their metadata.
-    # Statements are separated by ";\n\n" (triggers hold semicolons of their own).
+    """,
+    # 2: a counter of changes to statements, so that a search engine may cache their metadata
     """
     CREATE TABLE statements_version (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -104,6 +104,18 @@ _STATEMENT_COLUMNS = tuple(f.name for f in fields(Statement))
 # index knows a passage's statement without a lookup: statement seq = rowid >> 16.
 PASSAGE_BITS = 16
 PASSAGES_PER_STATEMENT = 1 << PASSAGE_BITS
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a script, split where SQLite sees one complete (a trigger's body
+    holds semicolons of its own)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def passage_rowid(seq: int, position: int) -> int:
@@ -167,10 +179,8 @@ class Catalog:
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                separator = ";\n\n" if "CREATE TRIGGER" in script else ";"
-                for statement in script.split(separator):
-                    if statement.strip():
-                        self.db.execute(statement)
+                for statement in _statements(script):
+                    self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @property

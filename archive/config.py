@@ -12,6 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "base"
 
 
+def language_code(value: str) -> str:
+    """A spoken-language code as Whisper takes it ('de', 'en', …) or 'auto'; ValueError else."""
+    code = value.strip().lower()
+    if code != "auto" and not (2 <= len(code) <= 3 and code.isalpha()):
+        raise ValueError(f"language must be a code like 'de' or 'auto', not {value!r}")
+    return code
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADTSTIMME_", extra="ignore")
 
@@ -28,10 +36,7 @@ class Settings(BaseSettings):
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value != "auto" and not (2 <= len(value) <= 3 and value.isalpha()):
-            raise ValueError(f"language must be a code like 'de' or 'auto', not {value!r}")
-        return value
+        return language_code(value)
 
     @field_validator("public_url")
     @classmethod

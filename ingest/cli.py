@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from archive.catalog import Catalog
-from archive.config import Settings
+from archive.config import Settings, language_code
 from archive.errors import StadtstimmeError
 from archive.export import (
     TranscriptFormat,
@@ -166,7 +166,10 @@ def ingest(
     def work() -> int:
         settings = _settings()
         if language is not None:
-            Settings.model_validate({"language": language})
+            try:
+                language_code(language)
+            except ValueError as error:
+                raise StadtstimmeError(f"--language: {error}") from None
         if published is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published):
             raise StadtstimmeError(f"--published {published}: expected YYYY-MM-DD")
         failures = 0
@@ -253,7 +256,7 @@ def search_command(
         out.print(f"no statement says {query!r}", markup=False, highlight=False)
         return
     places = ", ".join(
-        f"{name} {n}" for name, n in list(results.facets["municipality"].items())[:5]
+        f"{name} {n}" for name, n in list(results.facets.get("municipality", {}).items())[:5]
     )
     out.print(f"{results.total} statements ({places})", markup=False, highlight=False)
     for hit in results.statements:

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -46,7 +47,7 @@ class Query:
     per_page: int = 10
     passages_per_statement: int = 3
 
-    @property
+    @cached_property
     def parsed(self) -> ParsedQuery:
         return parse_query(self.text[:MAX_QUERY_CHARS])
 

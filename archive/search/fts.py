@@ -91,7 +91,7 @@ class FtsEngine:
                 )
             )
         with self.catalog.transaction() as db:
-            self.delete(statement.id)
+            self._delete_seq(statement.seq)
             db.executemany(
                 "INSERT INTO passage_terms (rowid, terms, heads, modifiers) VALUES (?, ?, ?, ?)",
                 rows,
@@ -99,9 +99,13 @@ class FtsEngine:
 
     def delete(self, statement_id: str) -> None:
         statement = self.catalog.find(statement_id)
-        if statement is None or statement.seq is None:
+        if statement is not None:
+            self._delete_seq(statement.seq)
+
+    def _delete_seq(self, seq: int | None) -> None:
+        if seq is None:
             return
-        low = statement.seq << PASSAGE_BITS
+        low = seq << PASSAGE_BITS
         with self.catalog.transaction() as db:
             db.execute(
                 "DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?",

@@ -89,6 +89,14 @@ def test_bad_input_is_one_line_without_traceback(
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_bad_language_option_is_one_line(cli_env: dict[str, str], server: Served) -> None:
+    result = run(cli_env, "ingest", str(server.root / "c.m4a"), "--language", "klingon!")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: --language: language must be a code like 'de' or 'auto', not 'klingon!'"
+    )
+
+
 def test_bad_setting_is_one_line(cli_env: dict[str, str]) -> None:
     result = run(cli_env | {"STADTSTIMME_LANGUAGE": "klingon!"}, "list")
     assert result.returncode == 1
