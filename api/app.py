@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from api.schemas import ErrorBody, ErrorOut
 from api.templating import templates
 from archive.catalog import Catalog
 from archive.config import Settings, get_settings
@@ -21,25 +25,67 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
 
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    416: "range_not_satisfiable",
+}
+
+
 def _wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api"):
+    """The API and the media answer errors in JSON; a page answers a browser in HTML."""
+    if request.url.path.startswith(("/api", "/media")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> Response:
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The one error shape, `{"error": {"code", "message"}}`, or the error page for browsers."""
     if _wants_json(request):
-        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+        body = ErrorOut(error=ErrorBody(code=code, message=message))
+        return JSONResponse(body.model_dump(), status_code=status, headers=headers)
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request,
+        "error.html",
+        {"status": status, "message": message},
+        status_code=status,
+        headers=headers,
     )
+
+
+def _http_message(request: Request, error: HTTPException) -> str:
+    """The exception's detail, or for the router's bare 404 and 405 one naming the request."""
+    if error.detail != HTTPStatus(error.status_code).phrase:
+        return str(error.detail)
+    if error.status_code == 404:
+        return f"nothing at {request.url.path}"
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+    return str(error.detail)
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """One validation problem: the parameter, the value given (if one was) and what is wrong."""
+    name = ".".join(str(part) for part in error["loc"][1:]) or "request"
+    value = error.get("input")
+    given = f" {value!r}" if isinstance(value, str | int | float) else ""
+    return f"{name}{given}: {error['msg']}"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    settings.prepare()
-    with Catalog(settings.catalog_path) as catalog:
+    # The server only reads: it opens the catalog read-only and creates nothing, so that a
+    # read-only archive is servable. NoCatalog, CatalogNeedsMigration here stop the start.
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
         open_engine(settings, catalog)
 
     app = FastAPI(
@@ -55,16 +101,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
-            for e in error.errors()
-        )
+        problems = "; ".join(_problem(e) for e in error.errors())
         return error_response(request, 422, "invalid_input", problems)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(request, error.status_code, code, str(error.detail))
+        status = error.status_code
+        code = HTTP_CODES.get(status, "http_error")
+        message = _http_message(request, error)
+        return error_response(request, status, code, message, error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

@@ -22,7 +22,8 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_catalog(settings: SettingsDep) -> Iterator[Catalog]:
-    catalog = Catalog(settings.catalog_path)
+    """A read-only connection: the server never writes the catalog."""
+    catalog = Catalog(settings.catalog_path, readonly=True)
     try:
         yield catalog
     finally:

@@ -1,84 +1,32 @@
-"""The JSON shapes of the API, built from the archive's dataclasses."""
+"""The API's own JSON shapes. What it says about statements and searches is the archive's models
+(archive.search.Results, StatementView; archive.export.StatementDetail), which the pages and the
+CLI's `--json` use too."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
-
-class StatementOut(BaseModel):
-    id: str
-    title: str
-    published: str | None
-    duration: float | None
-    municipality: str | None
-    speaker: str | None
-    uploader: str | None
-    language: str | None
-    page_url: str | None
-    thumbnail: str | None
-    note: str | None
-    link: str
-    media: str
-
-
-class WordOut(BaseModel):
-    start: float
-    end: float
-    text: str
-
-
-class SegmentOut(BaseModel):
-    start: float
-    end: float
-    text: str
-    words: list[WordOut]
-
-
-class StatementDetail(StatementOut):
-    segments: list[SegmentOut]
-
-
-class PassageHitOut(BaseModel):
-    start: float
-    end: float
-    second: int
-    snippet: str
-    snippet_html: str
-    link: str
-    source_link: str | None
-
-
-class StatementHitOut(StatementOut):
-    passages: list[PassageHitOut]
-
-
-class ResultsOut(BaseModel):
-    query: str
-    total: int = Field(description="Statements that match (not passages).")
-    page: int
-    per_page: int
-    pages: int
-    took_ms: float
-    suggestion: str | None = Field(description="The query with unknown words spelled as said.")
-    corrected: bool = Field(description="True when the results are the suggestion's.")
-    facets: dict[str, dict[str, int]] = Field(
-        description="Matching statements per municipality, speaker and year."
-    )
-    trend: dict[str, int] = Field(description="Matching passages per month (YYYY-MM).")
-    statements: list[StatementHitOut]
+from archive.search import StatementView
 
 
 class StatementPage(BaseModel):
-    total: int
+    total: int = Field(description="Statements in the archive.")
     page: int
     per_page: int
-    statements: list[StatementOut]
+    statements: list[StatementView]
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
+    code: str = Field(description="What went wrong, for programs: not_found, invalid_input, …")
+    message: str = Field(description="What went wrong, for people; names the input.")
 
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, each with the one error shape."""
+    return {status: {"model": ErrorOut} for status in statuses}

@@ -12,14 +12,13 @@ vocabulary is Zipfian.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 import Stemmer
-from compound_split import char_split
-from HanTa import HanoverTagger
 
 # Letters and digits; everything else separates words, as in FTS5's unicode61 tokenizer.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -64,8 +63,42 @@ _PARTICLES = frozenset(
 _PLURAL_S_AFTER = frozenset("aioy")
 CACHE_SIZE = 500_000
 T = TypeVar("T")
-_stemmer = Stemmer.Stemmer("german")
-_tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
+_stemmer = Stemmer.Stemmer("german")  # about 1 ms: loaded with the module
+
+
+class _Splitters:
+    """HanTa's tagger and compound-split's CharSplit, loaded on the first compound to split:
+    importing them takes seconds (compound-split reads its n-gram tables at import), and most
+    commands never split a word. Called only when an analysis is not cached; after the first
+    load a call costs one attribute check, and no lock."""
+
+    def __init__(self) -> None:
+        self.tagger: Any = None
+        self.char_split: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self.tagger is not None:
+                return
+            from compound_split import char_split
+            from HanTa import HanoverTagger
+
+            self.char_split = char_split
+            self.tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
+
+    def hanta(self) -> Any:
+        if self.tagger is None:
+            self.load()
+        return self.tagger
+
+    def charsplit(self) -> Any:
+        if self.tagger is None:
+            self.load()
+        return self.char_split
+
+
+_splitters = _Splitters()
 
 
 _CACHES: dict[str, dict[str, Any]] = {}
@@ -142,7 +175,7 @@ def _charsplit(word: str) -> list[str]:
     """compound-split's best cut, if convincing and not a known false cut; both halves again."""
     if len(word) < MIN_COMPOUND or not word.isalpha():
         return [word]
-    candidates = char_split.split_compound(word.capitalize())
+    candidates = _splitters.charsplit().split_compound(word.capitalize())
     if not candidates:
         return [word]
     score, modifier, head = candidates[0]
@@ -157,9 +190,10 @@ def _charsplit(word: str) -> list[str]:
 def _hanta_parts(word: str) -> tuple[list[str], str]:
     """HanTa's morphemes grouped into parts (a linking element or suffix joins the part before,
     a prefix the part after), and the part of speech it analysed the word as."""
-    tags = [str(tag) for tag, _ in _tagger.tag_word(word)]
+    tagger = _splitters.hanta()
+    tags = [str(tag) for tag, _ in tagger.tag_word(word)]
     pos = "NN" if "NN" in tags else tags[0] if tags else "EMPTY"
-    _, morphemes, analysed = _tagger.analyze(word, pos=pos, taglevel=3)
+    _, morphemes, analysed = tagger.analyze(word, pos=pos, taglevel=3)
     parts: list[str] = []
     pending = ""
     for morpheme, tag in morphemes:

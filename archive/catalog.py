@@ -10,20 +10,43 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
+import os
 import sqlite3
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.analysis import term, words
-from archive.errors import NotFound
+from archive.dates import PartialDate
+from archive.errors import NotFound, StadtstimmeError
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 
-MIGRATIONS: tuple[str, ...] = (
+log = logging.getLogger(__name__)
+
+
+def _repair_dates(db: sqlite3.Connection) -> None:
+    """Set every published value that is no YYYY, YYYY-MM or YYYY-MM-DD calendar date to
+    unknown, logging each: earlier versions stored what a sidecar or an option said."""
+    rows = db.execute("SELECT id, published FROM statements WHERE published IS NOT NULL")
+    for statement_id, published in rows.fetchall():
+        date = PartialDate.stored(published)
+        if date is None:
+            log.warning(
+                "statement %s: published %r is not a date; set to unknown", statement_id, published
+            )
+            db.execute("UPDATE statements SET published = NULL WHERE id = ?", (statement_id,))
+        elif str(date) != published:
+            db.execute(
+                "UPDATE statements SET published = ? WHERE id = ?", (str(date), statement_id)
+            )
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: statements, segments, passages, vocabulary
     """
     CREATE TABLE statements (
@@ -97,6 +120,14 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE statements_version SET version = version + 1;
     END;
     """,
+    # 3: the did-you-mean vocabulary belongs to the search index (archive/search/vocabulary.py),
+    # which keeps it in step with what it indexes; renamed, not dropped, so that it serves
+    # until the next reindex rebuilds it.
+    """
+    ALTER TABLE vocabulary RENAME TO search_vocabulary;
+    """,
+    # 4: published dates that are no calendar dates become unknown (logged one by one)
+    _repair_dates,
 )
 
 _STATEMENT_COLUMNS = tuple(f.name for f in fields(Statement))
@@ -148,21 +179,81 @@ def _words_from_json(raw: str) -> tuple[Word, ...]:
 def _statement(row: sqlite3.Row) -> Statement:
     values = {key: row[key] for key in row.keys() if key in _STATEMENT_COLUMNS}  # noqa: SIM118
     values["status"] = Status(values["status"])
+    values["published"] = PartialDate.stored(values.get("published"))
     return Statement(**values)
 
 
-class Catalog:
-    """One connection to the catalog file. Cheap to open; open one per thread."""
+def _column(value: object) -> object:
+    """A statement field as the catalog stores it."""
+    return str(value) if isinstance(value, Status | PartialDate) else value
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+class CatalogUnavailable(StadtstimmeError):
+    """A read-only open found no catalog it can read as it is."""
+
+    status = 503
+    code = "catalog_unavailable"
+
+
+class NoCatalog(CatalogUnavailable):
+    """No catalog yet: no file, or one that a writer has created but not yet set up."""
+
+
+class CatalogNeedsMigration(CatalogUnavailable):
+    """The catalog is older than this program; only a command that writes migrates it."""
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write, and creates no file where it cannot write.
+
+    A WAL-mode database needs its -shm file to be read with locking. In a writable directory
+    SQLite makes one (mode=ro). In a read-only directory it can use an existing -wal and -shm
+    (a writer elsewhere has them open, or a crash left them: their content is part of the
+    catalog), so mode=ro again; with no -wal the main file is the whole catalog and nobody
+    writes it through this directory, so it is opened immutable, without locks."""
+    if not path.is_file():
+        raise NoCatalog(f"no catalog at {path}")
+    uri = path.resolve().as_uri() + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not wal.exists():
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+
+
+class Catalog:
+    """One connection to the catalog file. Cheap to open; open one per thread.
+
+    `readonly=True` opens an existing catalog without writing anything (a read-only archive is
+    searchable and servable): NoCatalog when there is none, CatalogNeedsMigration when it is
+    older than this program, CatalogUnavailable when SQLite cannot read it."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self.readonly = readonly
+        if readonly:
+            self.db = _connect_readonly(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+        try:
+            self.db.row_factory = sqlite3.Row
+            if readonly:
+                self.db.execute("PRAGMA query_only=ON")
+            else:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            if not readonly:
+                raise
+            raise CatalogUnavailable(f"cannot read the catalog {path}: {error}") from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -174,13 +265,25 @@ class Catalog:
         self.close()
 
     def _migrate(self) -> None:
+        """Bring the catalog to the latest schema; a read-only catalog is only checked."""
         if self.schema_version >= len(MIGRATIONS):
             return
+        if self.readonly:
+            if self.schema_version == 0:
+                raise NoCatalog(f"the catalog {self.path} is not set up yet")
+            raise CatalogNeedsMigration(
+                f"the catalog {self.path} needs migrating from schema version "
+                f"{self.schema_version} to {len(MIGRATIONS)}, which this read-only command does "
+                "not do: run a writing command such as `stadtstimme reindex` first"
+            )
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _statements(script):
-                    self.db.execute(statement)
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                if callable(migration):
+                    migration(self.db)
+                else:
+                    for statement in _statements(migration):
+                        self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @property
@@ -234,7 +337,10 @@ class Catalog:
     def claim(self, statement: Statement) -> Statement:
         """Insert the statement unless its origin is known; return what the catalog holds."""
         stamp = now()
-        values = asdict(statement) | {"created_at": stamp, "updated_at": stamp}
+        values = {name: getattr(statement, name) for name in _STATEMENT_COLUMNS} | {
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
         del values["seq"]
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
@@ -243,7 +349,7 @@ class Catalog:
                 f"INSERT INTO statements (seq, {columns}) "
                 f"SELECT coalesce(max(seq), 0) + 1, {marks} FROM statements "
                 "WHERE true ON CONFLICT(origin) DO NOTHING",
-                tuple(str(v) if isinstance(v, Status) else v for v in values.values()),
+                tuple(_column(v) for v in values.values()),
             )
             found = self.find_by_origin(statement.origin)
         assert found is not None
@@ -255,7 +361,7 @@ class Catalog:
             raise ValueError(f"unknown statement fields: {sorted(unknown)}")
         changes["updated_at"] = now()
         assignments = ", ".join(f"{key} = ?" for key in changes)
-        values = tuple(str(v) if isinstance(v, Status) else v for v in changes.values())
+        values = tuple(_column(v) for v in changes.values())
         with self.transaction():
             self.db.execute(
                 f"UPDATE statements SET {assignments} WHERE id = ?", (*values, statement_id)
@@ -299,7 +405,6 @@ class Catalog:
         with self.transaction():
             seq = self.get(statement_id).seq
             assert seq is not None
-            self._count_words([p for _, p in self.passages(statement_id)], -1)
             self.db.execute("DELETE FROM segments WHERE statement_id = ?", (statement_id,))
             self.db.execute("DELETE FROM passages WHERE statement_id = ?", (statement_id,))
             self.db.executemany(
@@ -326,7 +431,6 @@ class Catalog:
                     for p in passages
                 ],
             )
-            self._count_words(passages, +1)
             self.update(
                 statement_id,
                 status=Status.TRANSCRIBED,
@@ -335,33 +439,6 @@ class Catalog:
                 language=transcript.language,
                 duration=transcript.duration,
             )
-
-    def _count_words(self, passages: Sequence[Passage], sign: int) -> None:
-        """Keep the vocabulary (term, a spelling of it, passages it is in) for did-you-mean."""
-        counts: Counter[str] = Counter()
-        spelling: dict[str, str] = {}
-        for passage in passages:
-            seen = {term(word): word for word in words(passage.text)}
-            counts.update(seen.keys())
-            spelling.update(seen)
-        self.db.executemany(
-            "INSERT INTO vocabulary (term, word, passages) VALUES (?, ?, ?) "
-            "ON CONFLICT(term) DO UPDATE SET passages = max(0, passages + excluded.passages)",
-            [(t, spelling[t], sign * n) for t, n in counts.items()],
-        )
-
-    def vocabulary(self, first: str, limit: int = 50_000) -> list[tuple[str, str, int]]:
-        """(term, spelling, passages) of the words whose term starts with `first`."""
-        rows = self.db.execute(
-            "SELECT term, word, passages FROM vocabulary "
-            "WHERE term >= ? AND term < ? AND passages > 0 LIMIT ?",
-            (first, first + "\uffff", limit),
-        )
-        return [(row[0], row[1], row[2]) for row in rows]
-
-    def passages_with_term(self, term_: str) -> int:
-        row = self.db.execute("SELECT passages FROM vocabulary WHERE term = ?", (term_,)).fetchone()
-        return int(row[0]) if row else 0
 
     def segments(self, statement_id: str) -> list[Segment]:
         rows = self.db.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,14 +11,38 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from archive.errors import StadtstimmeError
+
 DEFAULT_MODEL = "base"
+# The languages Whisper knows, as faster-whisper lists them (faster_whisper.tokenizer.
+# _LANGUAGE_CODES; a test keeps the two equal). Copied, not imported: importing faster-whisper
+# takes seconds, and every command checks a language.
+WHISPER_LANGUAGES: tuple[str, ...] = tuple(
+    (
+        "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
+        "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
+        "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
+        "th tk tl tr tt uk ur uz vi yi yo zh yue"
+    ).split()
+)
+_WHISPER_LANGUAGES = frozenset(WHISPER_LANGUAGES)
+
+
+class DataDirReadOnly(StadtstimmeError):
+    """A command that must write met a data directory it cannot write."""
+
+    status = 503
+    code = "read_only"
 
 
 def language_code(value: str) -> str:
-    """A spoken-language code as Whisper takes it ('de', 'en', …) or 'auto'; ValueError else."""
+    """A spoken-language code Whisper knows ('de', 'en', 'haw', …) or 'auto'; ValueError else."""
     code = value.strip().lower()
-    if code != "auto" and not (2 <= len(code) <= 3 and code.isalpha()):
-        raise ValueError(f"language must be a code like 'de' or 'auto', not {value!r}")
+    if code != "auto" and code not in _WHISPER_LANGUAGES:
+        raise ValueError(
+            f"{value!r} is not a language Whisper knows: use a code such as de, en, fr, tr "
+            "or 'auto'"
+        )
     return code
 
 
@@ -63,10 +89,35 @@ class Settings(BaseSettings):
     def work_dir(self) -> Path:
         return self.data_dir / "work"
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "stadtstimme.log"
+
+    def writable(self) -> bool:
+        """Whether the data directory exists and this process may write in it (and its catalog).
+
+        os.access answers False on a read-only mount even for root."""
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
+            return False
+        return not self.catalog_path.exists() or os.access(self.catalog_path, os.W_OK)
+
     def prepare(self) -> None:
-        """Create the data directory's folders."""
-        for folder in (self.data_dir, self.media_dir, self.models_dir, self.work_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        """Create the data directory's folders, for a command that writes. DataDirReadOnly, in
+        one line, when the directory cannot be written."""
+        try:
+            for folder in (self.data_dir, self.media_dir, self.models_dir, self.work_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise DataDirReadOnly(
+                    f"data directory {self.data_dir} is read-only ({error.strerror}: "
+                    f"{error.filename}); this command writes to it"
+                ) from None
+            raise
+        if not self.writable():
+            raise DataDirReadOnly(
+                f"data directory {self.data_dir} is read-only; this command writes to it"
+            )
 
 
 @lru_cache

@@ -1,77 +1,49 @@
-"""Statements as JSON-ready dicts (the API and `--json` share them) and transcripts as WebVTT,
-SRT and plain text, for subtitles, for reading, and for whoever archives the archive."""
+"""Statements as JSON (the API and `--json` share one model for each shape) and transcripts as
+WebVTT, SRT and plain text, for subtitles, for reading, and for whoever archives the archive."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from archive.models import Segment, Statement
-from archive.search import Results, statement_link
+from archive.search import StatementView
 
 
-def statement_json(statement: Statement, public_url: str | None) -> dict[str, Any]:
-    media = f"/media/{statement.id}"
-    return {
-        "id": statement.id,
-        "title": statement.title,
-        "published": statement.published,
-        "duration": statement.duration,
-        "municipality": statement.municipality,
-        "speaker": statement.speaker,
-        "uploader": statement.uploader,
-        "language": statement.language,
-        "page_url": statement.page_url,
-        "thumbnail": statement.thumbnail,
-        "note": statement.note,
-        "link": statement_link(statement.id, None, public_url),
-        "media": f"{public_url}{media}" if public_url else media,
-    }
+class WordView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: float
+    end: float
+    text: str
 
 
-def segments_json(segments: list[Segment]) -> list[dict[str, Any]]:
-    return [
-        {
-            "start": s.start,
-            "end": s.end,
-            "text": s.text,
-            "words": [{"start": w.start, "end": w.end, "text": w.text.strip()} for w in s.words],
-        }
-        for s in segments
-    ]
+class SegmentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: float
+    end: float
+    text: str
+    words: tuple[WordView, ...]
+
+    @classmethod
+    def of(cls, segment: Segment) -> SegmentView:
+        words = tuple(WordView(start=w.start, end=w.end, text=w.text.strip()) for w in segment.words)
+        return cls(start=segment.start, end=segment.end, text=segment.text, words=words)
 
 
-def results_json(results: Results, public_url: str | None = None) -> dict[str, Any]:
-    return {
-        "query": results.query.text,
-        "total": results.total,
-        "page": results.query.page,
-        "per_page": results.query.per_page,
-        "pages": results.pages,
-        "took_ms": round(results.took_ms, 2),
-        "suggestion": results.suggestion,
-        "corrected": results.corrected,
-        "facets": results.facets,
-        "trend": results.trend,
-        "statements": [
-            statement_json(hit.statement, public_url)
-            | {
-                "link": hit.link,
-                "passages": [
-                    {
-                        "start": p.start,
-                        "end": p.end,
-                        "second": p.second,
-                        "snippet": p.snippet,
-                        "snippet_html": p.snippet_html,
-                        "link": p.link,
-                        "source_link": p.source_link,
-                    }
-                    for p in hit.passages
-                ],
-            }
-            for hit in results.statements
-        ],
-    }
+class StatementDetail(StatementView):
+    """A statement with its transcript, segment by segment, word by word, with times."""
+
+    segments: tuple[SegmentView, ...]
+
+    @classmethod
+    def with_transcript(
+        cls, statement: Statement, segments: Sequence[Segment], public_url: str | None
+    ) -> StatementDetail:
+        return cls.of(statement, public_url, segments=tuple(SegmentView.of(s) for s in segments))
 
 
 def timecode(seconds: float | None) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from archive.dates import PartialDate
+
 
 class Status(StrEnum):
     QUEUED = "queued"
@@ -54,7 +56,7 @@ class Statement:
     origin: str
     title: str
     status: Status = Status.QUEUED
-    published: str | None = None
+    published: PartialDate | None = None
     duration: float | None = None
     municipality: str | None = None
     speaker: str | None = None

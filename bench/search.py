@@ -10,9 +10,10 @@ passages), each built in a file-backed catalog the way the pipeline builds it:
   sentences of 6-18 words with synthetic word timestamps; statements of 10-40 passages,
   published over ten years, in 300 municipalities of skewed (Zipf) frequency with two speakers
   each (600 speakers);
-- storing: `Catalog.claim` and `Catalog.save_transcript` (segments, passages, vocabulary);
-- indexing: `Catalog.passages`, `FtsEngine.index` (the German analyser plus the FTS5 insert) and
-  `Catalog.set_status`, as the pipeline's index stage does. Statements are stored and indexed in
+- storing: `Catalog.claim` and `Catalog.save_transcript` (segments, passages);
+- indexing: `Catalog.passages`, `FtsEngine.index` (the German analyser, the FTS5 insert and the
+  did-you-mean vocabulary) and
+  `archive.indexing.index_statement`, as the pipeline does. Statements are stored and indexed in
   batches inside one outer transaction each (the catalog's transactions nest into it).
 
 The analyser's per-word caches are emptied before each size, so every build starts cold; the
@@ -68,6 +69,8 @@ from archive import analysis
 from archive import search as search_module
 from archive.analysis import parse_query, term, words
 from archive.catalog import Catalog, statement_id_for
+from archive.dates import PartialDate
+from archive.indexing import index_statement
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 from archive.search import Query, Results, fts, search
 from archive.search.fts import FtsEngine, match_expression
@@ -168,7 +171,7 @@ class Generator:
             id=identifier,
             origin=origin,
             title=f"Videobotschaft {number}",
-            published=day.isoformat(),
+            published=PartialDate.of(day),
             municipality=place.municipality,
             speaker=speaker,
             source="bench",
@@ -302,16 +305,16 @@ def store_statement(
     return claimed
 
 
-def index_statement(
+def index_timed(
     catalog: Catalog, engine: FtsEngine, statement: Statement, reading: Stopwatch
 ) -> None:
-    """The pipeline's index stage, verbatim (reading the passages back is timed apart)."""
-    with catalog.transaction():
-        began = time.perf_counter()
-        passages = catalog.passages(statement.id)
-        reading.seconds += time.perf_counter() - began
-        engine.index(statement, passages)
-        catalog.set_status(statement.id, Status.INDEXED)
+    """The pipeline's index stage (`index_statement`), reading the passages back timed apart."""
+    real_passages = catalog.passages
+    catalog.passages = reading.wrap(real_passages)  # type: ignore[method-assign]
+    try:
+        index_statement(catalog, engine, statement.id)
+    finally:
+        catalog.passages = real_passages  # type: ignore[method-assign]
 
 
 def build(catalog: Catalog, engine: FtsEngine, generator: Generator, size: int) -> Build:
@@ -350,7 +353,7 @@ def build_batch(
             stored = time.perf_counter()
             claimed = store_statement(catalog, statement, transcript, passages)
             indexed = time.perf_counter()
-            index_statement(catalog, engine, claimed, done.reading)
+            index_timed(catalog, engine, claimed, done.reading)
             ended = time.perf_counter()
             done.generate_s += stored - began
             figures.store_s += indexed - stored
@@ -451,7 +454,7 @@ class Chosen:
 def common_words(catalog: Catalog, passages: int, wanted: int) -> Chosen:
     """Words whose term is in at least COMMON_SHARE of the passages, most frequent first."""
     rows = catalog.db.execute(
-        "SELECT word FROM vocabulary ORDER BY passages DESC LIMIT ?", (wanted * 4,)
+        "SELECT word FROM search_vocabulary ORDER BY passages DESC LIMIT ?", (wanted * 4,)
     ).fetchall()
     chosen, shares = [], []
     for (word,) in rows:
@@ -468,7 +471,7 @@ def rare_words(catalog: Catalog, passages: int, wanted: int, rng: random.Random)
     """Words found in at least one but fewer than RARE_SHARE of the passages."""
     limit = max(1, int(passages * RARE_SHARE))
     rows = catalog.db.execute(
-        "SELECT word FROM vocabulary WHERE passages BETWEEN 1 AND ? AND length(word) >= 4",
+        "SELECT word FROM search_vocabulary WHERE passages BETWEEN 1 AND ? AND length(word) >= 4",
         (limit,),
     ).fetchall()
     candidates = [row[0] for row in rows]
@@ -487,7 +490,7 @@ def rare_words(catalog: Catalog, passages: int, wanted: int, rng: random.Random)
 def prefixes(catalog: Catalog, wanted: int) -> list[str]:
     """3 and 4 letters (alternately) of the most frequent stems, stable under the analyser."""
     rows = catalog.db.execute(
-        "SELECT term FROM vocabulary WHERE length(term) >= 5 ORDER BY passages DESC LIMIT ?",
+        "SELECT term FROM search_vocabulary WHERE length(term) >= 5 ORDER BY passages DESC LIMIT ?",
         (wanted * 20,),
     ).fetchall()
     found: list[str] = []
@@ -530,13 +533,13 @@ def municipality_picker(catalog: Catalog, rng: random.Random) -> Callable[[], st
     return lambda: rng.choices(names, weights)[0]
 
 
-def date_range(rng: random.Random) -> tuple[str, str]:
+def date_range(rng: random.Random) -> tuple[PartialDate, PartialDate]:
     start = FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS - 365))
     end = min(
         start + dt.timedelta(days=rng.randint(365, 3 * 365)),
         FIRST_DAY + dt.timedelta(days=DAYS - 1),
     )
-    return start.isoformat(), end.isoformat()
+    return PartialDate.of(start), PartialDate.of(end)
 
 
 def rotated(items: Sequence[str], by: int) -> list[str]:
@@ -607,8 +610,8 @@ def note(kind: str, results: Sequence[Results]) -> str:
         return f"mean trend months {months:.0f}"
     if kind == "grouped":
         ordered = sum(
-            [h.statement.published or "" for h in r.statements]
-            == sorted((h.statement.published or "" for h in r.statements), reverse=True)
+            [str(h.statement.published) for h in r.statements]
+            == sorted((str(h.statement.published) for h in r.statements), reverse=True)
             for r in results
         )
         return f"newest first {ordered}/{len(results)}"

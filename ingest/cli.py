@@ -2,6 +2,15 @@
 
 Expected errors are one line on stderr and a non-zero exit; unexpected ones add where the
 details were logged. Never a traceback.
+
+Exit codes: 0 done; 1 an expected error, including a missing or empty archive for the commands
+that read it (search, list, export, serve: most often a wrong STADTSTIMME_DATA_DIR, which a
+script should notice); 2 an unexpected error; 130 interrupted.
+
+Commands that only read (search, list, export, serve) open the catalog read-only and create
+nothing, so that a read-only archive is searchable and servable; only ingest and reindex write,
+create the data directory and migrate the catalog. Heavy modules (the compound splitters,
+faster-whisper, yt-dlp, uvicorn) load only in the commands that use them.
 """
 
 from __future__ import annotations
@@ -9,13 +18,17 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Annotated, Any, TypeVar, cast
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -28,8 +41,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, NoCatalog
 from archive.config import Settings, language_code
+from archive.dates import PartialDate, parse_date
 from archive.errors import StadtstimmeError
 from archive.export import (
     TranscriptFormat,
@@ -40,9 +54,12 @@ from archive.export import (
     transcript_text,
 )
 from archive.models import Status
-from archive.search import SORTS, Query, Results, search
+from archive.indexing import index_statement, is_transcribed
+from archive.search import SORTS, Query, Results, Sort, search
 from archive.search.engines import open_engine
-from ingest.pipeline import Pipeline, Request
+
+if TYPE_CHECKING:
+    from archive.models import Statement
 
 app = typer.Typer(
     name="stadtstimme",
@@ -51,13 +68,58 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# Where unexpected errors are logged: the data directory's log file, or None when it cannot be
+# written (a read-only or missing data directory), and then warnings go to stderr.
+_log_file: Path | None = None
 
 
-def _settings() -> Settings:
+def _console(stderr: bool = False) -> Console:
+    """A console that wraps lines only on a terminal: output to a pipe or a file (cron logs,
+    grep) keeps each line whole, at any length, with no padding."""
+    console = Console(stderr=stderr)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+class _OneLine(logging.Formatter):
+    """A log record as one line on stderr: no traceback is shown to a person."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"stadtstimme: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _log_to(settings: Settings) -> None:
+    """Log to the data directory's stadtstimme.log (made only when something is logged), or,
+    where it cannot be written, warnings and errors to stderr."""
+    global _log_file
+    path = settings.log_path
+    handler: logging.Handler
+    if settings.writable() and (not path.exists() or os.access(path, os.W_OK)):
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
+        level, _log_file = logging.INFO, path
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLine())
+        level, _log_file = logging.WARNING, None
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _settings(*, write: bool) -> Settings:
+    """The settings; for a command that writes, the data directory made and checked writable
+    (DataDirReadOnly otherwise); for one that reads, nothing made."""
     try:
         settings = Settings()
     except ValidationError as error:
@@ -66,11 +128,42 @@ def _settings() -> Settings:
             for e in error.errors()
         )
         raise StadtstimmeError(f"bad setting: {problems}") from None
-    settings.prepare()
-    handler = logging.FileHandler(settings.data_dir / "stadtstimme.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    if write:
+        settings.prepare()
+    _log_to(settings)
     return settings
+
+
+def _no_statements(settings: Settings) -> StadtstimmeError:
+    return StadtstimmeError(
+        f"the archive in {settings.data_dir} holds no statements yet (add some with "
+        "`stadtstimme ingest`, or set STADTSTIMME_DATA_DIR to the archive's directory)"
+    )
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Catalog]:
+    """The catalog opened read-only, creating nothing; an error saying where it looked when
+    there is none or it holds no statement."""
+    try:
+        catalog = Catalog(settings.catalog_path, readonly=True)
+    except NoCatalog:
+        raise _no_statements(settings) from None
+    with catalog:
+        total, _ = catalog.list_statements(statuses=list(Status), limit=1)
+        if not total:
+            raise _no_statements(settings)
+        yield catalog
+
+
+def _date(value: str | None, option: str) -> PartialDate | None:
+    """A date option parsed where it enters: YYYY, YYYY-MM or YYYY-MM-DD, a real date."""
+    if value is None:
+        return None
+    try:
+        return parse_date(value, option)
+    except ValueError as error:
+        raise StadtstimmeError(str(error)) from None
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -83,10 +176,13 @@ def _run(action: Callable[[], T]) -> T:
         err.print("interrupted")
         raise typer.Exit(130) from None
     except Exception as error:
-        logging.getLogger("stadtstimme").exception("unexpected error")
+        if _log_file is not None:
+            logging.getLogger("stadtstimme").exception("unexpected error")
+            where = f"details in {_log_file}"
+        else:
+            where = "not logged: the data directory cannot be written"
         err.print(
-            f"error: unexpected {type(error).__name__}: {error} (details in stadtstimme.log "
-            "in the data directory)",
+            f"error: unexpected {type(error).__name__}: {error} ({where})",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -154,7 +250,9 @@ def ingest(
     title: Annotated[str | None, typer.Option(help="Title, instead of the source's.")] = None,
     municipality: Annotated[str | None, typer.Option(help="Municipality speaking.")] = None,
     speaker: Annotated[str | None, typer.Option(help="Who speaks.")] = None,
-    published: Annotated[str | None, typer.Option(help="Date published, YYYY-MM-DD.")] = None,
+    published: Annotated[
+        str | None, typer.Option(help="Date published: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
     prompt: Annotated[
         str | None, typer.Option(help="Names of places and people to help transcription.")
     ] = None,
@@ -164,20 +262,22 @@ def ingest(
     """Fetch, transcribe and index statements. Ingesting one again prints the existing id."""
 
     def work() -> int:
-        settings = _settings()
+        spoken = None
         if language is not None:
             try:
-                language_code(language)
+                spoken = language_code(language)
             except ValueError as error:
                 raise StadtstimmeError(f"--language: {error}") from None
-        if published is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published):
-            raise StadtstimmeError(f"--published {published}: expected YYYY-MM-DD")
+        date = _date(published, "--published")
+        settings = _settings(write=True)
+        from ingest.pipeline import Pipeline, Request  # yt-dlp, PyAV: only here
+
         failures = 0
         with Catalog(settings.catalog_path) as catalog:
             reporter = ConsoleReporter(quiet or as_json)
             pipeline = Pipeline(settings, catalog, open_engine(settings, catalog), reporter)
             for target in targets:
-                request = Request(target, language, title, municipality, speaker, published, prompt)
+                request = Request(target, spoken, title, municipality, speaker, date, prompt)
                 try:
                     with reporter.running():
                         outcome = pipeline.ingest(request)
@@ -210,34 +310,34 @@ def ingest(
 @app.command("search")
 def search_command(
     query: Annotated[str, typer.Argument(help='Words; "a phrase"; -excluded; prefix*.')],
-    municipality: Annotated[str | None, typer.Option()] = None,
-    speaker: Annotated[str | None, typer.Option()] = None,
+    municipality: Annotated[str | None, typer.Option(help="Only this municipality's.")] = None,
+    speaker: Annotated[str | None, typer.Option(help="Only this speaker's.")] = None,
     date_from: Annotated[
         str | None, typer.Option("--from", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
     ] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive.")] = None,
-    sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
-    page: Annotated[int, typer.Option(min=1)] = 1,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(click_type=click.Choice(SORTS), help="Order of the statements.")
+    ] = "relevance",
+    page: Annotated[int, typer.Option(min=1, help="Which page of results.")] = 1,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Statements per page.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Find the moments in which words were said."""
 
     def work() -> Results:
-        settings = _settings()
-        for name, value in (("--from", date_from), ("--to", date_to)):
-            if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-                raise StadtstimmeError(f"{name} {value}: expected YYYY, YYYY-MM or YYYY-MM-DD")
-        if sort not in SORTS:
-            raise StadtstimmeError(f"--sort {sort}: expected relevance, newest or oldest")
-        with Catalog(settings.catalog_path) as catalog:
+        low, high = _date(date_from, "--from"), _date(date_to, "--to")
+        settings = _settings(write=False)
+        with _reading(settings) as catalog:
             q = Query(
                 query,
                 municipality=municipality,
                 speaker=speaker,
-                date_from=date_from,
-                date_to=date_to,
-                sort=sort,
+                date_from=low,
+                date_to=high,
+                sort=cast(Sort, sort),
                 page=page,
                 per_page=limit,
             )
@@ -258,11 +358,11 @@ def search_command(
     places = ", ".join(
         f"{name} {n}" for name, n in list(results.facets.get("municipality", {}).items())[:5]
     )
-    out.print(f"{results.total} statements ({places})", markup=False, highlight=False)
+    out.print(f"{_plural(results.total, 'statement')} ({places})", markup=False, highlight=False)
     for hit in results.statements:
         s = hit.statement
         head = Text(s.title, style="bold")
-        details = ", ".join(x for x in (s.published, s.municipality, s.speaker) if x)
+        details = ", ".join(str(x) for x in (s.published, s.municipality, s.speaker) if x)
         if details:
             head.append(f"  {details}", style="dim")
         out.print(head)

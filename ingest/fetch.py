@@ -1,11 +1,14 @@
 """Getting media and its metadata: the only module that imports yt_dlp (also handles local files).
 
 Files land atomically: downloads go to a work folder and are renamed into the media folder only
-when complete, so a final name never holds a partial file.
+when complete, so a final name never holds a partial file; a copy or download that fails removes
+what it wrote. Metadata from sources is checked here, where it enters: dates become
+`PartialDate`s (yt-dlp's junk is dropped, a sidecar's is an error naming the file).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -22,7 +25,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yt_dlp
 from yt_dlp.utils import YoutubeDLError
 
-from archive.errors import FetchError, InvalidInput
+from archive.config import language_code
+from archive.dates import PartialDate, parse_date
+from archive.errors import FetchError, InvalidInput, StadtstimmeError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,16 @@ _NOISE = (
     re.compile(r";?\s*please report this issue.*$", re.S | re.I),
     re.compile(r"\.?\s*Set --default-search.*$", re.S),
 )
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+# A sidecar's fields: all strings (null is the same as leaving the field out).
+SIDECAR_FIELDS = ("title", "municipality", "speaker", "published", "language", "page_url", "prompt")
+
+
+class DiskFull(StadtstimmeError):
+    """The data directory's file system has no room for what a stage must write."""
+
+    status = 507
+    code = "disk_full"
 
 
 @dataclass
@@ -46,7 +61,7 @@ class Candidate:
     title: str
     page_url: str | None = None
     media_url: str | None = None
-    published: str | None = None
+    published: PartialDate | None = None
     duration: float | None = None
     uploader: str | None = None
     thumbnail: str | None = None
@@ -107,15 +122,52 @@ def _options(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _date(info: dict[str, Any]) -> str | None:
+def _date(info: dict[str, Any]) -> PartialDate | None:
+    """When the source says the statement was published; what is not a calendar date is logged
+    and passed over (a source's junk must not stop an ingest, nor be stored)."""
     for key in ("release_date", "upload_date"):
         value = info.get(key)
-        if isinstance(value, str) and re.fullmatch(r"\d{8}", value):
-            return f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    stamp = info.get("release_timestamp") or info.get("timestamp")
-    if isinstance(stamp, int | float):
-        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
+        if value is None:
+            continue
+        text = str(value)
+        try:
+            if not re.fullmatch(r"\d{8}", text):
+                raise ValueError("expected YYYYMMDD")
+            return PartialDate.parse(f"{text[:4]}-{text[4:6]}-{text[6:]}")
+        except ValueError as error:
+            log.info("ignoring yt-dlp's %s %r: %s", key, value, error)
+    for key in ("release_timestamp", "timestamp"):
+        stamp = info.get(key)
+        if stamp is None:
+            continue
+        try:
+            if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+                raise ValueError("not a number")
+            return PartialDate.of(datetime.fromtimestamp(stamp, UTC).date())
+        except (ValueError, OverflowError, OSError) as error:
+            log.info("ignoring yt-dlp's %s %r: %s", key, stamp, error)
+    year = info.get("release_year")
+    if year is not None:
+        try:
+            if isinstance(year, bool) or not isinstance(year, int):
+                raise ValueError("not a year")
+            return PartialDate(year)
+        except ValueError as error:
+            log.info("ignoring yt-dlp's release_year %r: %s", year, error)
     return None
+
+
+def _language(value: object) -> str | None:
+    """A source's language tag ('de', 'de-DE') as a code Whisper knows, or None (logged)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    primary = re.split(r"[-_]", value.strip(), maxsplit=1)[0]
+    try:
+        code = language_code(primary)
+    except ValueError:
+        log.info("ignoring the source's language %r: not a language Whisper knows", value)
+        return None
+    return None if code == "auto" else code
 
 
 def _media_url(info: dict[str, Any]) -> str | None:
@@ -164,7 +216,7 @@ def probe_url(url: str) -> Candidate:
         uploader=info.get("uploader") or info.get("channel"),
         thumbnail=info.get("thumbnail"),
         extractor=str(info.get("extractor_key") or info.get("extractor") or "").lower() or None,
-        language=info.get("language"),
+        language=_language(info.get("language")),
         info=info,
     )
 
@@ -176,14 +228,22 @@ def download(
     name: str,
     progress: ByteProgress | None = None,
 ) -> Path:
-    """Download the candidate's audio (or whole media where there is no audio-only format)."""
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    """Download the candidate's audio (or whole media where there is no audio-only format).
+
+    DiskFull when the file system has no room for it; what was downloaded is removed then, as
+    after any failure."""
+    source = candidate.media_url or candidate.page_url or "the media"
+    size = candidate.info.get("filesize") or candidate.info.get("filesize_approx")
+    expected = int(size) if isinstance(size, int | float) and size > 0 else None
+    seen: dict[str, int | None] = {"done": 0, "total": expected}
 
     def hook(status: dict[str, Any]) -> None:
-        if progress and status.get("status") in ("downloading", "finished"):
+        if status.get("status") in ("downloading", "finished"):
             total = status.get("total_bytes") or status.get("total_bytes_estimate")
-            progress(int(status.get("downloaded_bytes") or 0), int(total) if total else None)
+            seen["done"] = int(status.get("downloaded_bytes") or 0)
+            seen["total"] = int(total) if total else seen["total"]
+            if progress:
+                progress(seen["done"] or 0, int(total) if total else None)
 
     options = _options(
         outtmpl={"default": str(work / "media.%(ext)s")},
@@ -191,15 +251,79 @@ def download(
         overwrites=True,
     )
     try:
+        _make_work(work, expected)
         with yt_dlp.YoutubeDL(options) as ydl:
             result = ydl.process_ie_result(dict(candidate.info), download=True)
-    except YoutubeDLError as error:
+    except (YoutubeDLError, OSError) as error:
+        shutil.rmtree(work, ignore_errors=True)
+        if _no_space(error):
+            raise _disk_full("download", source, work, seen["total"], seen["done"]) from None
+        if isinstance(error, OSError):
+            raise FetchError(
+                f"fetch: cannot download {source} into {work.parent} ({error.strerror or error})"
+            ) from error
         raise FetchError(f"{candidate.page_url}: {_clean(str(error))}") from error
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     downloads = result.get("requested_downloads") or []
     path = Path(downloads[0]["filepath"]) if downloads else None
     if path is None or not path.is_file():
+        shutil.rmtree(work, ignore_errors=True)
         raise FetchError(f"{candidate.page_url}: the download produced no file")
     return _land(path, media_dir, name)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _no_space(error: BaseException) -> bool:
+    """Whether the error comes from a full file system (also when yt-dlp wraps it)."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE:
+            return True
+        exc_info = getattr(current, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1 and exc_info[1] is not None:
+            pending.append(exc_info[1])
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
+def _disk_full(
+    verb: str, source: str, work: Path, needed: int | None, written: int | None = None
+) -> DiskFull:
+    """The one-line error, once the partial file is removed (so that `free` counts its space,
+    which the catalog needs next to record the failure)."""
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        free = _megabytes(shutil.disk_usage(work.parent).free)
+    except OSError:
+        free = "unknown"
+    if needed:
+        need = f"needs {_megabytes(needed)}"
+    elif written:
+        need = f"needs more than the {_megabytes(written)} written"
+    else:
+        need = "needs more space"
+    return DiskFull(
+        f"fetch: no space left to {verb} {source} into {work.parent} ({need}, {free} free); "
+        "free some space and ingest it again"
+    )
+
+
+def _make_work(work: Path, needed: int | None) -> None:
+    """An empty work folder, with room for `needed` bytes where that is known."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    if needed and shutil.disk_usage(work).free < needed:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(work))
 
 
 def _land(path: Path, media_dir: Path, name: str) -> Path:
@@ -219,35 +343,99 @@ def sha256_file(path: Path) -> str:
 
 def probe_file(path: Path) -> Candidate:
     """A local media file: identified by its content; metadata from a `<stem>.json` beside it."""
-    if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
-    if not path.is_file():
-        raise InvalidInput(f"{path}: not a file")
     try:
+        if not path.exists():
+            raise InvalidInput(f"{path}: no such file")
+        if path.is_dir():
+            raise InvalidInput(f"{path}: is a directory; give a media file or a URL")
+        if not path.is_file():
+            raise InvalidInput(f"{path}: not a regular file; give a media file or a URL")
         origin = f"sha256:{sha256_file(path)}"
-    except OSError as error:
-        raise InvalidInput(f"{path}: cannot read ({error.strerror})") from error
-    candidate = Candidate(
-        origin=origin, title=path.stem, local_path=path.resolve(), extractor="file"
-    )
+        local = path.resolve()
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte, no permission
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise InvalidInput(f"{path}: cannot read ({reason})") from error
+    candidate = Candidate(origin=origin, title=path.stem, local_path=local, extractor="file")
     sidecar = path.with_suffix(".json")
     if sidecar.is_file():
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise InvalidInput(f"{sidecar}: not readable JSON ({error})") from error
-        candidate.title = str(meta.get("title") or candidate.title)
-        for key in ("published", "municipality", "speaker", "language", "page_url", "prompt"):
-            if isinstance(meta.get(key), str):
-                setattr(candidate, key, meta[key])
+        _apply_sidecar(candidate, sidecar)
     return candidate
 
 
+SIDECAR_LIMIT = 1 << 20
+
+
+def _apply_sidecar(candidate: Candidate, sidecar: Path) -> None:
+    """Metadata from a sidecar: a JSON object whose known fields are strings (or null); unknown
+    fields are ignored. InvalidInput naming the file and the field otherwise."""
+    try:
+        if sidecar.stat().st_size > SIDECAR_LIMIT:
+            raise InvalidInput(f"{sidecar}: larger than {SIDECAR_LIMIT // 1024} KB; not a sidecar")
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        raise InvalidInput(f"{sidecar}: not readable JSON ({error})") from error
+    if not isinstance(meta, dict):
+        raise InvalidInput(f"{sidecar}: expected a JSON object, not {_json_kind(meta)}")
+    for key in SIDECAR_FIELDS:
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(
+                f"{sidecar}: field {key!r} must be a string, not {_json_kind(value)}"
+            )
+    values: dict[str, str] = {k: meta[k] for k in SIDECAR_FIELDS if meta.get(k) is not None}
+    if values.get("title", "").strip():
+        candidate.title = values["title"]
+    for key in ("municipality", "speaker", "prompt"):
+        if key in values:
+            setattr(candidate, key, values[key])
+    if "published" in values:
+        try:
+            candidate.published = parse_date(values["published"], "published")
+        except ValueError as error:
+            raise InvalidInput(f"{sidecar}: {error}") from None
+    if "language" in values:
+        try:
+            code = language_code(values["language"])
+        except ValueError as error:
+            raise InvalidInput(f"{sidecar}: language: {error}") from None
+        candidate.language = None if code == "auto" else code
+    if "page_url" in values:
+        url = values["page_url"].strip()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise InvalidInput(
+                f"{sidecar}: page_url {values['page_url']!r}: expected an http:// or https:// URL"
+            )
+        candidate.page_url = url
+
+
+def _json_kind(value: object) -> str:
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    kinds |= {list: "an array", dict: "an object", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def copy_file(candidate: Candidate, work: Path, media_dir: Path, name: str) -> Path:
-    """Copy a local file into the archive: to a work folder first, then renamed into place."""
+    """Copy a local file into the archive: to a work folder first, then renamed into place.
+
+    DiskFull, before anything is written where the file system has too little room, or when it
+    fills while copying; the partial copy is removed then, as after any failure."""
     assert candidate.local_path is not None
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    staged = work / f"media{candidate.local_path.suffix}"
-    shutil.copyfile(candidate.local_path, staged)
+    source = candidate.local_path
+    size: int | None = None
+    try:
+        size = source.stat().st_size
+        _make_work(work, size)
+        staged = work / f"media{source.suffix}"
+        shutil.copyfile(source, staged)
+    except OSError as error:
+        shutil.rmtree(work, ignore_errors=True)
+        if _no_space(error):
+            raise _disk_full("copy", str(source), work, size) from None
+        raise FetchError(
+            f"fetch: cannot copy {source} into {work.parent} ({error.strerror or error})"
+        ) from error
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     return _land(staged, media_dir, name)

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
+from archive.dates import PartialDate
 from archive.errors import MediaError, StadtstimmeError
+from archive.indexing import index_statement, is_fetched, is_indexed, is_transcribed
 from archive.models import Statement, Status
 from archive.passages import build_passages
 from archive.search import Engine
@@ -60,7 +62,7 @@ class Request:
     title: str | None = None
     municipality: str | None = None
     speaker: str | None = None
-    published: str | None = None
+    published: PartialDate | None = None
     prompt: str | None = None
 
 
@@ -182,7 +184,7 @@ class Pipeline:
 
     def _fetched(self, context: Context) -> bool:
         context.media = self._media_path(context)
-        return context.media is not None and context.statement.status != Status.QUEUED
+        return is_fetched(context.statement, self.settings.media_dir)
 
     def _fetch(self, context: Context) -> None:
         statement = context.statement
@@ -213,7 +215,7 @@ class Pipeline:
         )
 
     def _transcribed(self, context: Context) -> bool:
-        return context.statement.status in (Status.TRANSCRIBED, Status.INDEXED)
+        return is_transcribed(context.statement)
 
     def _language(self, context: Context) -> str | None:
         wanted = context.request.language or self.settings.language
@@ -237,10 +239,7 @@ class Pipeline:
         self.catalog.save_transcript(context.statement.id, transcript, passages, note)
 
     def _indexed(self, context: Context) -> bool:
-        return context.statement.status == Status.INDEXED
+        return is_indexed(context.statement)
 
     def _index(self, context: Context) -> None:
-        statement = context.statement
-        with self.catalog.transaction():
-            self.engine.index(statement, self.catalog.passages(statement.id))
-            self.catalog.set_status(statement.id, Status.INDEXED)
+        index_statement(self.catalog, self.engine, context.statement.id)

@@ -5,6 +5,7 @@ They call the same functions as the JSON API and are templates over their result
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from api.routes.search import SearchQueryDep
 from api.routes.statements import visible_statement
 from api.templating import templates
 from archive import search as searching
+from archive.dates import PartialDate
 from archive.models import Statement
 
 router = APIRouter(include_in_schema=False)
@@ -62,18 +64,33 @@ def search_link(query: searching.Query, **changes: object) -> str:
     return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+MAX_MONTH_BARS = 120  # beyond ten years, a bar per year
+
+
 def trend_bars(trend: dict[str, int]) -> list[tuple[str, int, float]]:
-    """(month, passages, height 0..1) for every month from the first to the last with hits."""
-    if not trend:
+    """(period, passages, height 0..1) for every month, or over ten years every year, from the
+    first to the last with hits. Keys that name no month are left out, so that no value an
+    engine returns can stretch or break the chart."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for key, passages in trend.items():
+        date = PartialDate.stored(key)
+        if date is not None and date.month is not None and passages > 0:
+            counts[(date.year, date.month)] += passages
+    if not counts:
         return []
-    first, last = min(trend), max(trend)
-    year, month = int(first[:4]), int(first[5:7])
-    months = []
-    while f"{year:04d}-{month:02d}" <= last:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    peak = max(trend.values())
-    return [(m, trend.get(m, 0), trend.get(m, 0) / peak) for m in months]
+    (year, month), last = min(counts), max(counts)
+    if (last[0] - year) * 12 + last[1] - month >= MAX_MONTH_BARS:
+        years: Counter[int] = Counter()
+        for (y, _), passages in counts.items():
+            years[y] += passages
+        periods = [(str(y), years[y]) for y in range(year, last[0] + 1)]
+    else:
+        periods = []
+        while (year, month) <= last:
+            periods.append((f"{year:04d}-{month:02d}", counts[(year, month)]))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    peak = max(passages for _, passages in periods)
+    return [(period, passages, passages / peak) for period, passages in periods]
 
 
 @router.get("/statements/{statement_id}")

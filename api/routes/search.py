@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import CatalogDep, EngineDep, SettingsDep
-from api.schemas import ErrorOut, ResultsOut
+from api.schemas import errors
 from archive import search as searching
-from archive.export import results_json
+from archive.dates import PartialDate, parse_date
+from archive.errors import InvalidInput
 
 router = APIRouter(tags=["search"])
-DATE = r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"  # empty: no bound (a form left blank)
+_YEAR = r"[1-9]\d{3}"
+_LEAP_YEAR = r"(?:[1-9]\d(?:0[48]|[2468][048]|[13579][26])|(?:1[26]|[2468][048]|[3579][26])00)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+)
+# Exactly the calendar dates archive.dates accepts, so that the OpenAPI description says what is
+# valid; empty means no bound (a form left blank). Checked by parse_date, which names the value.
+DATE = rf"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)?$"
+DATE_HELP = "YYYY, YYYY-MM or YYYY-MM-DD, a calendar date; inclusive"
+
+
+def _date(value: str | None, name: str) -> PartialDate | None:
+    if not value:
+        return None
+    try:
+        return parse_date(value, name)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def build_query(
@@ -23,8 +42,18 @@ def build_query(
     speaker: Annotated[str | None, Query(max_length=200)] = None,
     source: Annotated[str | None, Query(max_length=2000)] = None,
     language: Annotated[str | None, Query(max_length=10)] = None,
-    date_from: Annotated[str | None, Query(alias="from", pattern=DATE)] = None,
-    date_to: Annotated[str | None, Query(alias="to", pattern=DATE)] = None,
+    date_from: Annotated[
+        str | None,
+        Query(
+            alias="from", max_length=10, description=DATE_HELP, json_schema_extra={"pattern": DATE}
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        Query(
+            alias="to", max_length=10, description=DATE_HELP, json_schema_extra={"pattern": DATE}
+        ),
+    ] = None,
     sort: Annotated[searching.Sort, Query()] = "relevance",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -35,8 +64,8 @@ def build_query(
         speaker=speaker or None,
         source=source or None,
         language=language or None,
-        date_from=date_from or None,
-        date_to=date_to or None,
+        date_from=_date(date_from, "from"),
+        date_to=_date(date_to, "to"),
         sort=sort,
         page=page,
         per_page=per_page,
@@ -46,13 +75,12 @@ def build_query(
 SearchQueryDep = Annotated[searching.Query, Depends(build_query)]
 
 
-@router.get("/search", response_model=ResultsOut, responses={422: {"model": ErrorOut}})
+@router.get("/search", response_model=searching.Results, responses=errors(422))
 def search(
     query: SearchQueryDep,
     catalog: CatalogDep,
     engine: EngineDep,
     settings: SettingsDep,
-) -> dict[str, Any]:
+) -> searching.Results:
     """Statements that say the query, each with its best moments and a link to each."""
-    results = searching.search(catalog, engine, query, settings.public_url)
-    return results_json(results, settings.public_url)
+    return searching.search(catalog, engine, query, settings.public_url)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import CatalogDep, SettingsDep
-from api.schemas import ErrorOut, StatementDetail, StatementPage
+from api.schemas import StatementPage, errors
 from archive.errors import NotFound
-from archive.export import (
-    MEDIA_TYPES,
-    TranscriptFormat,
-    segments_json,
-    statement_json,
-    transcript_text,
-)
+from archive.export import MEDIA_TYPES, StatementDetail, TranscriptFormat, transcript_text
 from archive.models import Statement, Status
+from archive.search import StatementView
 
 router = APIRouter(tags=["statements"])
 
@@ -30,40 +25,39 @@ def visible_statement(catalog: CatalogDep, statement_id: str) -> Statement:
     return statement
 
 
-@router.get("/statements", response_model=StatementPage)
+@router.get("/statements", response_model=StatementPage, responses=errors(422))
 def list_statements(
     catalog: CatalogDep,
     settings: SettingsDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> StatementPage:
     """The archive's statements, newest first."""
     total, statements = catalog.list_statements(limit=per_page, offset=(page - 1) * per_page)
-    return {
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "statements": [statement_json(s, settings.public_url) for s in statements],
-    }
+    return StatementPage(
+        total=total,
+        page=page,
+        per_page=per_page,
+        statements=[StatementView.of(s, settings.public_url) for s in statements],
+    )
 
 
 @router.get(
     "/statements/{statement_id}",
     response_model=StatementDetail,
-    responses={404: {"model": ErrorOut}},
+    responses=errors(404, 422),
 )
-def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep) -> dict[str, Any]:
+def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep) -> StatementDetail:
     """One statement: its metadata and its transcript, segment by segment, with times."""
     statement = visible_statement(catalog, statement_id)
-    return statement_json(statement, settings.public_url) | {
-        "segments": segments_json(catalog.segments(statement.id))
-    }
+    segments = catalog.segments(statement.id)
+    return StatementDetail.with_transcript(statement, segments, settings.public_url)
 
 
 @router.get(
     "/statements/{statement_id}/transcript.{kind}",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}, 404: {"model": ErrorOut}},
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}} | errors(404, 422),
 )
 def get_transcript(statement_id: str, kind: TranscriptFormat, catalog: CatalogDep) -> Response:
     """The transcript as WebVTT or SRT subtitles, or as plain text."""

@@ -13,14 +13,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from rapidfuzz import fuzz, process
 
 from archive.analysis import ParsedQuery, fold, parse_query, term
 from archive.catalog import Catalog
+from archive.dates import PartialDate
 from archive.models import Passage, Statement
+from archive.search.vocabulary import Vocabulary
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
@@ -40,8 +43,8 @@ class Query:
     speaker: str | None = None
     source: str | None = None
     language: str | None = None
-    date_from: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD; both ends inclusive
-    date_to: str | None = None
+    date_from: PartialDate | None = None  # both ends inclusive: a statement dated within
+    date_to: PartialDate | None = None  # the range, or dated less precisely and overlapping it
     sort: Sort = "relevance"
     page: int = 1
     per_page: int = 10
@@ -82,6 +85,8 @@ class Matches:
 
 
 class Engine(Protocol):
+    vocabulary: Vocabulary
+
     def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None: ...
 
     def delete(self, statement_id: str) -> None: ...
@@ -93,38 +98,125 @@ class Engine(Protocol):
     def clear(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class PassageHit:
+class PassageHit(BaseModel):
+    """A moment in which the query was said: a snippet around it and a link one second before."""
+
+    model_config = ConfigDict(frozen=True)
+
     start: float
     end: float
-    second: int
+    second: int = Field(description="Where the link starts: a second before the first match.")
     snippet: str
-    snippet_html: str
-    link: str
-    source_link: str | None
+    snippet_html: str = Field(description="The snippet, HTML-escaped, with matches in <mark>.")
+    link: str = Field(description="The statement page, its player starting at `second`.")
+    source_link: str | None = Field(description="The moment in the source's own player.")
 
 
-@dataclass(frozen=True)
-class StatementHit:
-    statement: Statement
+class StatementView(BaseModel):
+    """A statement as the page, the API and `--json` show it: its metadata and its links."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    published: str | None = Field(description="YYYY, YYYY-MM or YYYY-MM-DD: as precise as known.")
+    duration: float | None = Field(description="Seconds.")
+    municipality: str | None
+    speaker: str | None
+    uploader: str | None
+    language: str | None
+    page_url: str | None
+    thumbnail: str | None
+    note: str | None
+    link: str = Field(description="The statement's page.")
+    media: str = Field(description="The archived audio.")
+
+    @classmethod
+    def of(cls, statement: Statement, public_url: str | None, **more: Any) -> Self:
+        """The view of a catalog statement; `more` fills the fields a subclass adds."""
+        media = f"/media/{statement.id}"
+        return cls(
+            id=statement.id,
+            title=statement.title,
+            published=None if statement.published is None else str(statement.published),
+            duration=statement.duration,
+            municipality=statement.municipality,
+            speaker=statement.speaker,
+            uploader=statement.uploader,
+            language=statement.language,
+            page_url=statement.page_url,
+            thumbnail=statement.thumbnail,
+            note=statement.note,
+            link=statement_link(statement.id, None, public_url),
+            media=f"{public_url}{media}" if public_url else media,
+            **more,
+        )
+
+
+class StatementHit(StatementView):
+    """A statement that says the query, with its best moments."""
+
     passages: tuple[PassageHit, ...]
-    link: str
+    _statement: Statement | None = PrivateAttr(default=None)
 
-
-@dataclass
-class Results:
-    query: Query
-    total: int
-    statements: list[StatementHit] = field(default_factory=list)
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    trend: dict[str, int] = field(default_factory=dict)
-    suggestion: str | None = None
-    corrected: bool = False
-    took_ms: float = 0.0
+    @classmethod
+    def found(
+        cls, statement: Statement, passages: Sequence[PassageHit], public_url: str | None
+    ) -> StatementHit:
+        hit = cls.of(statement, public_url, passages=tuple(passages))
+        hit._statement = statement
+        return hit
 
     @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.query.per_page))
+    def statement(self) -> Statement:
+        """The catalog's record the hit was made from, for callers in this process; not shown."""
+        assert self._statement is not None, "a hit read back from JSON has no catalog record"
+        return self._statement
+
+
+class Results(BaseModel):
+    """One page of a search: the statements that say the query, and counts over all of them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: str
+    total: int = Field(description="Statements that match (not passages).")
+    page: int
+    per_page: int
+    pages: int
+    took_ms: float
+    suggestion: str | None = Field(description="The query with unknown words spelled as said.")
+    corrected: bool = Field(description="True when the results are the suggestion's.")
+    facets: dict[str, dict[str, int]] = Field(
+        description="Matching statements per municipality, speaker and year."
+    )
+    trend: dict[str, int] = Field(description="Matching passages per month (YYYY-MM).")
+    statements: list[StatementHit]
+
+    @classmethod
+    def of(
+        cls,
+        query: Query,
+        matches: Matches,
+        statements: list[StatementHit],
+        *,
+        suggestion: str | None = None,
+        corrected: bool = False,
+        took_ms: float = 0.0,
+    ) -> Results:
+        return cls(
+            query=query.text,
+            total=matches.total,
+            page=query.page,
+            per_page=query.per_page,
+            pages=max(1, math.ceil(matches.total / query.per_page)),
+            took_ms=round(took_ms, 2),
+            suggestion=suggestion,
+            corrected=corrected,
+            facets=matches.facets,
+            trend=matches.trend,
+            statements=statements,
+        )
 
 
 def statement_link(statement_id: str, second: int | None, public_url: str | None) -> str:
@@ -176,14 +268,14 @@ def passage_hit(
     )
 
 
-def _nearest_word(catalog: Catalog, written: str) -> str | None:
+def _nearest_word(vocabulary: Vocabulary, written: str) -> str | None:
     """The indexed word nearest to a word nobody said (did-you-mean), by edit similarity.
 
     Typos rarely hit the first letter, so only words sharing it are compared."""
     folded = fold(written)
     if len(folded) < 4:
         return None
-    candidates = catalog.vocabulary(term(written)[:1])
+    candidates = vocabulary.starting_with(term(written)[:1])
     if not candidates:
         return None
     choices = {spelling: fold(spelling) for _, spelling, _ in candidates}
@@ -197,16 +289,16 @@ def _nearest_word(catalog: Catalog, written: str) -> str | None:
     return str(spelling) if score < 100 else None
 
 
-def suggest(catalog: Catalog, query: Query) -> str | None:
+def suggest(vocabulary: Vocabulary, query: Query) -> str | None:
     """The query with each unknown word replaced by the nearest indexed word, if any changed."""
     replacements: dict[str, str] = {}
     for clause in query.parsed.positive:
         if clause.prefix or clause.phrase:
             continue
         (written,) = clause.written
-        if catalog.passages_with_term(clause.terms[0]) > 0:
+        if vocabulary.passages_with(clause.terms[0]) > 0:
             continue
-        nearest = _nearest_word(catalog, written)
+        nearest = _nearest_word(vocabulary, written)
         if nearest:
             replacements[written] = nearest
     if not replacements:
@@ -225,9 +317,9 @@ def search(catalog: Catalog, engine: Engine, query: Query, public_url: str | Non
     began = time.perf_counter()
     parsed = query.parsed
     if parsed.empty:
-        return Results(query=query, total=0)
+        return Results.of(query, Matches(total=0, statements=[]), [])
     matches = engine.search(query)
-    suggestion = suggest(catalog, query) if matches.total < SUGGEST_BELOW + 1 else None
+    suggestion = suggest(engine.vocabulary, query) if matches.total < SUGGEST_BELOW + 1 else None
     corrected = False
     if matches.total == 0 and suggestion:
         matches = engine.search(replace(query, text=suggestion))
@@ -236,24 +328,22 @@ def search(catalog: Catalog, engine: Engine, query: Query, public_url: str | Non
     passages = catalog.passages_by_rowid([p.rowid for s in matches.statements for p in s.passages])
     active = parse_query(suggestion) if corrected and suggestion else parsed
     hits = [
-        StatementHit(
-            statement=statements[ranked.statement_id],
-            passages=tuple(
-                passage_hit(statements[ranked.statement_id], passages[p.rowid], active, public_url)
+        StatementHit.found(
+            statement,
+            [
+                passage_hit(statement, passages[p.rowid], active, public_url)
                 for p in ranked.passages
                 if p.rowid in passages
-            ),
-            link=statement_link(ranked.statement_id, None, public_url),
+            ],
+            public_url,
         )
         for ranked in matches.statements
-        if ranked.statement_id in statements
+        if (statement := statements.get(ranked.statement_id)) is not None
     ]
-    return Results(
-        query=query,
-        total=matches.total,
-        statements=hits,
-        facets=matches.facets,
-        trend=matches.trend,
+    return Results.of(
+        query,
+        matches,
+        hits,
         suggestion=suggestion,
         corrected=corrected,
         took_ms=(time.perf_counter() - began) * 1000,

@@ -22,15 +22,17 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from archive.analysis import Clause, analyse_text
-from archive.catalog import PASSAGE_BITS, Catalog
+from archive.catalog import PASSAGE_BITS, Catalog, CatalogNeedsMigration
+from archive.dates import PartialDate
 from archive.models import Passage, Statement, Status
 from archive.search import Matches, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import Vocabulary, spelled_terms
 
 RANK_CANDIDATES = 2000
 # (seq, id, published, municipality, speaker, matching passages) of a matching statement
-_Match = tuple[int, str, str | None, str | None, str | None, int]
+_Match = tuple[int, str, PartialDate | None, str | None, str | None, int]
 # (id, status, published, municipality, speaker, source, language) of a statement, by seq
-_Facts = tuple[str, str, str | None, str | None, str | None, str | None, str | None]
+_Facts = tuple[str, str, PartialDate | None, str | None, str | None, str | None, str | None]
 _FACT_INDEX = {"municipality": 3, "speaker": 4, "source": 5, "language": 6}
 _FACTS: dict[str, tuple[int, dict[int, _Facts]]] = {}
 WEIGHTS = (1.0, 0.6, 0.3)  # terms, heads, modifiers
@@ -71,17 +73,25 @@ def match_expression(clauses: Sequence[Clause]) -> str | None:
 class FtsEngine:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self.vocabulary = Vocabulary(catalog)
         exists = catalog.db.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'passage_terms'"
         ).fetchone()
         if not exists:
+            if catalog.readonly:  # a read-only command creates nothing
+                raise CatalogNeedsMigration(
+                    f"the catalog {catalog.path} has no search index yet: run a writing "
+                    "command such as `stadtstimme reindex` first"
+                )
             with catalog.transaction() as db:
                 db.execute(_SCHEMA)
 
     def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
         rows = []
+        spelled = []
         for rowid, passage in passages:
             analysed = analyse_text(passage.text)
+            spelled.append(spelled_terms(passage.text))
             rows.append(
                 (
                     rowid,
@@ -96,6 +106,7 @@ class FtsEngine:
                 "INSERT INTO passage_terms (rowid, terms, heads, modifiers) VALUES (?, ?, ?, ?)",
                 rows,
             )
+            self.vocabulary.add(spelled)
 
     def delete(self, statement_id: str) -> None:
         statement = self.catalog.find(statement_id)
@@ -105,16 +116,18 @@ class FtsEngine:
     def _delete_seq(self, seq: int | None) -> None:
         if seq is None:
             return
-        low = seq << PASSAGE_BITS
+        bounds = (seq << PASSAGE_BITS, (seq + 1) << PASSAGE_BITS)
         with self.catalog.transaction() as db:
-            db.execute(
-                "DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?",
-                (low, low + (1 << PASSAGE_BITS)),
+            held = db.execute(
+                "SELECT terms FROM passage_terms WHERE rowid >= ? AND rowid < ?", bounds
             )
+            self.vocabulary.remove(row[0].split() for row in held.fetchall())
+            db.execute("DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?", bounds)
 
     def clear(self) -> None:
         with self.catalog.transaction() as db:
             db.execute("DELETE FROM passage_terms")
+            self.vocabulary.clear()
 
     def _facts(self) -> dict[int, _Facts]:
         """Every statement's searchable facts by seq, cached per catalog file until a statement
@@ -124,7 +137,11 @@ class FtsEngine:
         version = self.catalog.statements_version()
         cached = _FACTS.get(key)
         if cached is None or cached[0] != version:
-            cached = (version, self.catalog.statement_facts())
+            facts: dict[int, _Facts] = {
+                seq: (row[0], row[1], PartialDate.stored(row[2]), *row[3:])
+                for seq, row in self.catalog.statement_facts().items()
+            }
+            cached = (version, facts)
             _FACTS[key] = cached
         return cached[1]
 
@@ -132,8 +149,7 @@ class FtsEngine:
         """(seq, id, published, municipality, speaker, matching passages) of every match."""
         facts = self._facts()
         wanted = [(_FACT_INDEX[name], value) for name, value in query.filters.items()]
-        low = query.date_from
-        high = query.date_to + "\uffff" if query.date_to else None  # a whole year or month
+        low, high = query.date_from, query.date_to
         indexed = str(Status.INDEXED)
         grouped = self.catalog.db.execute(
             f"SELECT rowid >> {PASSAGE_BITS}, count(*) FROM passage_terms "
@@ -148,9 +164,7 @@ class FtsEngine:
             if wanted and any(fact[index] != value for index, value in wanted):
                 continue
             published = fact[2]
-            if (low or high) and (
-                not published or (low and published < low) or (high and published > high)
-            ):
+            if (low or high) and not (published and published.overlaps(low, high)):
                 continue
             matching.append((seq, fact[0], published, fact[3], fact[4], passages))
         return matching
@@ -199,12 +213,12 @@ class FtsEngine:
         facets = {
             "municipality": Counter(row[3] for row in matching if row[3]),
             "speaker": Counter(row[4] for row in matching if row[4]),
-            "year": Counter(row[2][:4] for row in matching if row[2]),
+            "year": Counter(str(row[2].year) for row in matching if row[2]),
         }
         trend: Counter[str] = Counter()
         for row in matching:
-            if row[2]:
-                trend[row[2][:7]] += row[5]
+            if row[2] and (month := row[2].month_key):
+                trend[month] += row[5]
         ids = {row[0]: row[1] for row in matching}
         counts = {row[0]: row[5] for row in matching}
         first = (query.page - 1) * query.per_page

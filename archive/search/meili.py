@@ -29,7 +29,7 @@ Known differences from the FTS engine (each documented where it arises):
   word split in two adjacent indexed words, which stems make rare;
 - filters and dates are applied by Meilisearch to the values copied into the documents when they
   were indexed, then checked again against the catalog: a statement whose metadata changed
-  since, or whose published date is no YYYY-MM-DD, can be missing where FTS5 finds it;
+  since can be missing where FTS5 finds it;
 - relevance order is Meilisearch's (words, proximity, attribute, exactness), not BM25;
 - counts cover at most MAX_VALUES_PER_FACET matching statements.
 """
@@ -40,6 +40,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,10 +53,11 @@ from meilisearch.errors import (
 from meilisearch.models.task import Task, TaskInfo
 
 from archive.analysis import Clause, ParsedQuery, analyse_text
-from archive.catalog import PASSAGE_BITS, Catalog
+from archive.catalog import PASSAGE_BITS, PASSAGES_PER_STATEMENT, Catalog
 from archive.errors import StadtstimmeError
 from archive.models import Passage, Statement, Status
 from archive.search import Matches, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import Vocabulary, spelled_terms
 
 INDEX = "passages"
 TERM_FIELDS = ("terms", "heads", "modifiers")
@@ -67,11 +69,12 @@ FILTERABLE = (
     "speaker",
     "source",
     "language",
-    "published_day",
+    "published_first",
+    "published_last",
     "year",
     "month",
 )
-SORTABLE = ("published_day", "seq")
+SORTABLE = ("published_first", "seq")
 # Meilisearch's default ranking rules, pinned so that an index configured elsewhere agrees.
 RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
 # The term fields hold our analyser's stems, not German text. With the German locale Meilisearch
@@ -94,7 +97,6 @@ TASK_POLL_MS = 100
 CATALOG_CHUNK = 500  # statement ids per catalog query (SQLite's limit on bound parameters)
 MAX_EXCLUDED_EXPANSION = 100  # catalog words an excluded prefix may stand for, per clause
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _AUTH_CODES = frozenset({"invalid_api_key", "missing_authorization_header"})
 _prepared: set[tuple[str, str | None, str]] = set()
 
@@ -165,17 +167,9 @@ def settings_differ(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bo
     return False
 
 
-def _dates(published: str | None) -> tuple[int | None, str | None, int | None]:
-    """(YYYYMMDD, "YYYY-MM", YYYY) of a published date, as far as it is a date."""
-    found = _BOUND.fullmatch(published or "")
-    if not found:
-        return None, None, None
-    year, month, day = found.groups()
-    return (
-        int(year + month + day) if month and day else None,
-        f"{year}-{month}" if month else None,
-        int(year),
-    )
+def _day(day: date) -> int:
+    """A day as the number YYYYMMDD, which Meilisearch compares."""
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def documents(
@@ -186,7 +180,7 @@ def documents(
 
     The statement's seq is taken from the row id (seq << 16 | position), which is what the
     catalog stored, so that a Statement built by hand cannot disagree with it."""
-    day, month, year = _dates(statement.published)
+    published = statement.published
     docs = []
     for rowid, passage in passages:
         analysed = analyse_text(passage.text)
@@ -203,9 +197,10 @@ def documents(
                 "speaker": statement.speaker,
                 "source": statement.source,
                 "language": statement.language,
-                "published_day": day,
-                "month": month,
-                "year": year,
+                "published_first": _day(published.first) if published else None,
+                "published_last": _day(published.last) if published else None,
+                "month": published.month_key if published else None,
+                "year": published.year if published else None,
             }
         )
     return docs
@@ -220,21 +215,6 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def day_bound(value: str, upper: bool) -> int | None:
-    """The YYYYMMDD bound that gives a date filter the FTS engine's inclusive result.
-
-    FTS compares strings: `published >= date_from` and `published <= date_to + U+FFFF`, so that
-    a year or month bound takes in the whole year or month. For dates written YYYY-MM-DD that is
-    `day >= digits padded with 0` and `day <= digits padded with 9` ("2025" -> 20259999,
-    "2025-12" -> 20251299). None for a bound that is no YYYY, YYYY-MM or YYYY-MM-DD: it is then
-    applied to the catalog's rows only."""
-    found = _BOUND.fullmatch(value)
-    if not found:
-        return None
-    digits = "".join(part for part in found.groups() if part)
-    return int(digits.ljust(8, "9" if upper else "0"))
-
-
 def filter_expression(query: Query, extra: Sequence[str] | None = None) -> str | None:
     """The Meilisearch filter for a query's equality filters and date range, AND-ed with any
     extra expressions (each put in parentheses); None when nothing is filtered.
@@ -242,10 +222,10 @@ def filter_expression(query: Query, extra: Sequence[str] | None = None) -> str |
     Meilisearch compares strings case-insensitively and trims them, FTS5 exactly: statements
     whose catalog values differ from the filter are dropped after the request (see `visible`)."""
     parts = [f"{name} = {quote(value)}" for name, value in query.filters.items()]
-    if query.date_from and (low := day_bound(query.date_from, upper=False)) is not None:
-        parts.append(f"published_day >= {low}")
-    if query.date_to and (high := day_bound(query.date_to, upper=True)) is not None:
-        parts.append(f"published_day <= {high}")
+    if query.date_from:
+        parts.append(f"published_last >= {_day(query.date_from.first)}")
+    if query.date_to:
+        parts.append(f"published_first <= {_day(query.date_to.last)}")
     parts.extend(f"({expression})" for expression in extra or ())
     return " AND ".join(parts) or None
 
@@ -271,7 +251,7 @@ def search_text(parsed: ParsedQuery, expansions: Mapping[str, Sequence[str]] | N
     earlier prefix clauses become whole words (a difference from FTS5, which expands every
     prefix). Without a prefix the text ends with a space, so that no word is taken as a prefix.
     An excluded prefix has no Meilisearch form; `expansions` maps its term to the words it
-    stands for (from the catalog's vocabulary), which are then excluded one by one; without an
+    stands for (from the index's vocabulary), which are then excluded one by one; without an
     expansion the term itself is excluded."""
     words = [part for clause in parsed.excluded for part in _negated(clause, expansions or {})]
     positive = list(parsed.positive)
@@ -330,15 +310,15 @@ def passage_params(
 
 def visible(statement: Statement, query: Query) -> bool:
     """Whether the FTS engine would list this catalog row for the query: indexed, and its values
-    equal to the filters and within the dates as FTS compares them (exactly, as strings)."""
+    equal to the filters (exactly, as strings) and dated within the range or overlapping it."""
     if statement.status != Status.INDEXED:
         return False
     if any(getattr(statement, name) != value for name, value in query.filters.items()):
         return False
-    published = statement.published or ""
-    after = not query.date_from or bool(published and published >= query.date_from)
-    before = not query.date_to or bool(published and published <= query.date_to + "\uffff")
-    return after and before
+    if not (query.date_from or query.date_to):
+        return True
+    published = statement.published
+    return published is not None and published.overlaps(query.date_from, query.date_to)
 
 
 def tally(
@@ -354,13 +334,13 @@ def tally(
         values = {
             "municipality": statement.municipality,
             "speaker": statement.speaker,
-            "year": published[:4] if published else None,
+            "year": str(published.year) if published else None,
         }
         for name, value in values.items():
             if value:
                 facets[name][value] += 1
-        if published:
-            trend[published[:7]] += passages.get(statement.id, 0)
+        if published and (month := published.month_key):
+            trend[month] += passages.get(statement.id, 0)
     return (
         {name: dict(counter.most_common()) for name, counter in facets.items()},
         dict(sorted(trend.items())),
@@ -378,7 +358,7 @@ def dated_order(statements: Sequence[Statement], newest: bool) -> list[str]:
 
     dated = sorted(
         (s for s in statements if s.published),
-        key=lambda s: (s.published or "", seq(s)),
+        key=lambda s: (str(s.published), seq(s)),  # the stored form sorts as the calendar
         reverse=newest,
     )
     undated = sorted((s for s in statements if not s.published), key=seq, reverse=True)
@@ -430,6 +410,7 @@ class MeiliEngine:
                 f"Meilisearch URL {url!r} is not an http:// or https:// address"
             )
         self.uid = index
+        self.vocabulary = Vocabulary(catalog)
         self.client = meilisearch.Client(self.url, key, timeout=REQUEST_TIMEOUT_S)
         self.index_ = self.client.index(index)
         ready = (self.url, key, index)
@@ -491,22 +472,33 @@ class MeiliEngine:
         docs = documents(statement, passages)
         own = f"statement_id = {quote(statement.id)}"
         with self._calling(f"indexing statement {statement.id}"):
+            self.vocabulary.remove(self._held_terms(own))
             for start in range(0, len(docs), BATCH):
                 self._wait(self.index_.add_documents(docs[start : start + BATCH], "id"))
             positions = ", ".join(str(doc["position"]) for doc in docs)
             stale = f"{own} AND NOT position IN [{positions}]" if docs else own
             self._wait(self.index_.delete_documents(filter=stale))
+            self.vocabulary.add(spelled_terms(passage.text) for _, passage in passages)
+
+    def _held_terms(self, filter_: str) -> list[list[str]]:
+        """The terms of each passage the index holds that matches the filter."""
+        held = self.index_.get_documents(
+            {"filter": filter_, "fields": ["terms"], "limit": PASSAGES_PER_STATEMENT}
+        )
+        return [str(doc.terms).split() for doc in held.results]
 
     def delete(self, statement_id: str) -> None:
         """Remove a statement's passages (by filter, so the catalog row need not exist)."""
         with self._calling(f"deleting statement {statement_id}"):
             filter_ = f"statement_id = {quote(statement_id)}"
+            self.vocabulary.remove(self._held_terms(filter_))
             self._wait(self.index_.delete_documents(filter=filter_))
 
     def clear(self) -> None:
-        """Remove every passage; the index and its settings stay."""
+        """Remove every passage and the vocabulary; the index and its settings stay."""
         with self._calling("clearing the index"):
             self._wait(self.index_.delete_all_documents())
+            self.vocabulary.clear()
 
     def drop(self) -> None:
         """Delete the index itself (for tests that made an index of their own)."""
@@ -515,14 +507,14 @@ class MeiliEngine:
         _prepared.discard(self._ready)
 
     def _expansions(self, parsed: ParsedQuery) -> dict[str, list[str]]:
-        """The catalog's words for each excluded prefix (see `search_text`), the prefix itself
+        """The indexed words for each excluded prefix (see `search_text`), the prefix itself
         included; none for a prefix that stands for more than MAX_EXCLUDED_EXPANSION words."""
         expansions: dict[str, list[str]] = {}
         for clause in parsed.excluded:
             if not clause.prefix:
                 continue
             prefix = clause.terms[-1]
-            rows = self.catalog.vocabulary(prefix, limit=MAX_EXCLUDED_EXPANSION + 1)
+            rows = self.vocabulary.starting_with(prefix, limit=MAX_EXCLUDED_EXPANSION + 1)
             if len(rows) <= MAX_EXCLUDED_EXPANSION:
                 expansions[prefix] = sorted({prefix, *(row[0] for row in rows)})
         return expansions

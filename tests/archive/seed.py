@@ -1,11 +1,13 @@
 """Seed data for the archive unit tests: word-timed segments built in code, stored the way the
-pipeline stores them (claim, save_transcript, index, mark indexed). No model, no media."""
+pipeline stores them (claim, save_transcript, index_statement). No model, no media."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from archive.catalog import Catalog, statement_id_for
+from archive.dates import PartialDate
+from archive.indexing import index_statement
 from archive.models import Segment, Statement, Status, Transcript, Word
 from archive.passages import build_passages
 from archive.search.fts import FtsEngine
@@ -37,7 +39,7 @@ def new_statement(
         origin=origin,
         title=title,
         municipality=municipality,
-        published=published,
+        published=PartialDate.parse(published) if published else None,
         **extra,
     )
     return catalog.claim(statement)
@@ -60,6 +62,7 @@ def store(
     catalog.save_transcript(
         statement.id, Transcript(language, duration, tuple(segments)), passages, None
     )
-    engine.index(catalog.get(statement.id), catalog.passages(statement.id))
-    catalog.set_status(statement.id, status)
+    index_statement(catalog, engine, statement.id)
+    if status != Status.INDEXED:
+        catalog.set_status(statement.id, status)
     return catalog.get(statement.id)

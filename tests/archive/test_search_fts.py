@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from archive.catalog import Catalog
+from archive.dates import PartialDate
 from archive.models import Segment, Statement, Status, Word
 from archive.search import MAX_QUERY_CHARS, Query, Results, search
 from archive.search.fts import FtsEngine
@@ -187,16 +188,18 @@ def test_municipality_filter(seeded: Seeded) -> None:
 
 def test_date_filters_are_inclusive(seeded: Seeded) -> None:
     by_date = {"sort": "oldest"}
-    assert seeded.ids("Stadt", date_from="2026-04-17", **by_date) == [
+    assert seeded.ids("Stadt", date_from=PartialDate.parse("2026-04-17"), **by_date) == [
         seeded.muenster.id,
         seeded.leipzig.id,
     ]
-    assert seeded.ids("Stadt", date_to="2026-04-17", **by_date) == [
+    assert seeded.ids("Stadt", date_to=PartialDate.parse("2026-04-17"), **by_date) == [
         seeded.koeln.id,
         seeded.muenster.id,
     ]
-    assert seeded.ids("Stadt", date_from="2026-03-01", date_to="2026-05-01") == [seeded.muenster.id]
-    assert seeded.ids("Stadt", date_from="2026-07-01") == []
+    assert seeded.ids(
+        "Stadt", date_from=PartialDate.parse("2026-03-01"), date_to=PartialDate.parse("2026-05-01")
+    ) == [seeded.muenster.id]
+    assert seeded.ids("Stadt", date_from=PartialDate.parse("2026-07-01")) == []
 
 
 def test_sort_newest_and_oldest(seeded: Seeded, catalog: Catalog, engine: FtsEngine) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog import Catalog, statement_id_for
+from archive.dates import PartialDate
+from archive.indexing import index_statement
 from archive.models import Segment, Statement, Status, Transcript, Word
 from archive.passages import build_passages
 from archive.search import Engine, Query, search
@@ -43,7 +45,15 @@ def store(
     **metadata: Any,
 ) -> Statement:
     """Store a statement as the pipeline does: claim, transcript, passages, index, status."""
-    statement = catalog.claim(Statement(id=statement_id_for(origin), origin=origin, **metadata))
+    published = metadata.pop("published", None)
+    statement = catalog.claim(
+        Statement(
+            id=statement_id_for(origin),
+            origin=origin,
+            published=PartialDate.parse(published) if published else None,
+            **metadata,
+        )
+    )
     segments: list[Segment] = []
     start = 1.0
     for sentence in sentences:
@@ -52,10 +62,16 @@ def store(
     passages = build_passages(statement.id, segments)
     transcript = Transcript("de", start, tuple(segments))
     catalog.save_transcript(statement.id, transcript, passages, None)
-    with catalog.transaction():
-        engine.index(catalog.get(statement.id), catalog.passages(statement.id))
+    index_statement(catalog, engine, statement.id)
+    if status != Status.INDEXED:
         catalog.set_status(statement.id, status)
     return catalog.get(statement.id)
+
+
+def query(text: str, filters: Mapping[str, Any], **options: Any) -> Query:
+    """A query with the set's filters, its dates given as written (YYYY, YYYY-MM, YYYY-MM-DD)."""
+    dates = {k: PartialDate.parse(v) for k, v in filters.items() if k in ("date_from", "date_to")}
+    return Query(text, **(dict(filters) | dates), **options)
 
 
 def seed(catalog: Catalog, engine: Engine) -> dict[str, str]:
@@ -110,8 +126,8 @@ def evaluate(catalog: Catalog, engine: Engine, ids: Mapping[str, str]) -> Report
     rows: list[Row] = []
     for entry in load()["queries"]:
         filters = entry.get("filters", {})
-        top = search(catalog, engine, Query(entry["q"], per_page=K, **filters), None)
-        everything = search(catalog, engine, Query(entry["q"], per_page=100, **filters), None)
+        top = search(catalog, engine, query(entry["q"], filters, per_page=K), None)
+        everything = search(catalog, engine, query(entry["q"], filters, per_page=100), None)
         found = [keys[hit.statement.id] for hit in top.statements]
         every = {keys[hit.statement.id] for hit in everything.statements}
         expected: list[str] = entry["expect"]

@@ -4,20 +4,21 @@ seconds on the German relevance set. Rank order is the engines' own business."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
 from archive.models import Status
 from archive.search import Query, search
 from tests.search.conftest import Seeded
-from tests.search.relevance import load, store
+from tests.search.relevance import load, query, store
 
 QUERIES = load()["queries"]
 
 
-def found(seeded: Seeded, text: str, **options: object) -> set[str]:
+def found(seeded: Seeded, text: str, **options: Any) -> set[str]:
     keys = {sid: key for key, sid in seeded.ids.items()}
-    results = search(seeded.catalog, seeded.engine, Query(text, per_page=100, **options), None)  # type: ignore[arg-type]
+    results = search(seeded.catalog, seeded.engine, query(text, options, per_page=100), None)
     return {keys[hit.statement.id] for hit in results.statements}
 
 
@@ -124,4 +125,5 @@ def test_no_suggestion_when_the_word_is_known(seeded: Seeded) -> None:
 def test_date_ranges_take_years_months_and_days_inclusively(
     seeded: Seeded, date_from: str | None, date_to: str | None, expected: set[str]
 ) -> None:
-    assert found(seeded, "geöffnet", date_from=date_from, date_to=date_to) == expected
+    dates = {"date_from": date_from, "date_to": date_to}
+    assert found(seeded, "geöffnet", **{k: v for k, v in dates.items() if v}) == expected

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.catalog import Catalog, statement_id_for
-from archive.models import Passage, Statement, Status, Word
+from archive.dates import PartialDate
+from archive.indexing import index_statement
+from archive.models import Passage, Statement, Transcript, Word
 from archive.search import Query, search
 from archive.search.fts import FtsEngine
 
@@ -81,7 +83,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog,
                     origin=origin,
                     title=f"Statement {number}",
                     municipality=rng.choice(["Köln", "Bonn", "Kiel"]),
-                    published=f"20{rng.randint(15, 26)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                    published=PartialDate(2000 + rng.randint(15, 26), rng.randint(1, 9)),
                 )
             )
             passages = []
@@ -90,11 +92,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog,
                 words = tuple(Word(i * 0.4, i * 0.4 + 0.3, " " + w) for i, w in enumerate(text))
                 passages.append(Passage(statement.id, position, 0.0, len(text) * 0.4, words))
             with catalog.transaction():
-                from archive.models import Transcript
-
                 catalog.save_transcript(statement.id, Transcript("de", 600.0), passages, None)
-                engine.index(catalog.get(statement.id), catalog.passages(statement.id))
-                catalog.set_status(statement.id, Status.INDEXED)
+                index_statement(catalog, engine, statement.id)
         count = catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
         assert count == PASSAGES
         yield catalog, engine
