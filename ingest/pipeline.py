@@ -4,27 +4,35 @@ Each stage is skipped when its output exists, so a rerun after a crash resumes w
 left off. A statement is marked `indexed` only once its passages are searchable. One process at a
 time works on an origin: others wait for it (an advisory file lock, released by the kernel even
 when the holder is killed).
+
+Text from outside (the source's metadata, the request's options) is cleaned of control characters
+in one place, `_new_statement`, before it is stored. A stage that fails marks the statement
+failed with its reason; a full disk is reported as such, in one line, also when the catalog
+itself can no longer be written.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
-from archive.errors import MediaError, StadtstimmeError
+from archive.errors import InvalidInput, MediaError, StadtstimmeError
 from archive.indexing import index_statement, is_fetched, is_indexed, is_transcribed
 from archive.models import Statement, Status
 from archive.passages import build_passages
 from archive.search import Engine
+from archive.text import clean_text
 from ingest import fetch
 from ingest.media import probe_media
 from ingest.transcribe import load_model, transcribe
@@ -64,6 +72,8 @@ class Request:
     speaker: str | None = None
     published: PartialDate | None = None
     prompt: str | None = None
+    # Archive media that holds less than 95 % of the audio it declares (what there is of it).
+    accept_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,13 +119,25 @@ class Pipeline:
         """Archive one statement; return the existing one when its origin is already indexed."""
         self.settings.prepare()
         self.reporter.stage("probe", None)
-        candidate = self._probe(request.target)
-        known = self.catalog.find_by_origin(candidate.origin)
+        candidate = self._probe(request)
+        draft = self._new_statement(candidate, request)
+        try:
+            return self._ingest(request, candidate, draft)
+        except sqlite3.OperationalError as error:
+            if not _disk_full(error):
+                raise
+            raise fetch.DiskFull(
+                f"catalog {self.catalog.path}: cannot record {request.target}: the disk is "
+                "full; free some space and ingest it again"
+            ) from error
+
+    def _ingest(self, request: Request, candidate: fetch.Candidate, draft: Statement) -> Outcome:
+        known = self.catalog.find_by_origin(draft.origin)
         if known and known.status in (Status.INDEXED, Status.HIDDEN):
             return Outcome(known, existed=True)
-        statement_id = statement_id_for(candidate.origin)
+        statement_id = draft.id
         with self._exclusive(statement_id, request.target):
-            statement = self.catalog.claim(self._new_statement(statement_id, candidate, request))
+            statement = self.catalog.claim(draft)
             if statement.status in (Status.INDEXED, Status.HIDDEN):
                 return Outcome(statement, existed=True)
             context = Context(request, candidate, statement)
@@ -126,23 +148,48 @@ class Pipeline:
                 try:
                     run(context)
                 except StadtstimmeError as error:
-                    self.catalog.set_status(statement_id, Status.FAILED, error.message)
+                    self._record_failure(statement_id, error)
                     raise
                 except Exception as error:
+                    if _disk_full(error):
+                        full = fetch.DiskFull(
+                            f"{name}: no space left in {self.settings.data_dir} ({error}); "
+                            "free some space and ingest it again"
+                        )
+                        self._record_failure(statement_id, full)
+                        raise full from error
                     log.exception("stage %s failed for %s", name, request.target)
-                    self.catalog.set_status(
-                        statement_id, Status.FAILED, f"internal error in {name}: {error!r}"
-                    )
+                    internal = StadtstimmeError(f"internal error in {name}: {error!r}")
+                    self._record_failure(statement_id, internal)
                     raise
                 context.statement = self.catalog.get(statement_id)
             return Outcome(context.statement, existed=False)
 
-    def _probe(self, target: str) -> fetch.Candidate:
+    def _record_failure(self, statement_id: str, error: StadtstimmeError) -> None:
+        """Mark the statement failed with the error's reason. Where the catalog cannot take the
+        write (a full disk, a lock held too long), the error's message says so too."""
+        try:
+            self.catalog.set_status(statement_id, Status.FAILED, clean_text(error.message))
+        except sqlite3.Error as db_error:
+            log.error("cannot record the failure of %s: %s", statement_id, db_error)
+            why = "the disk is full" if _disk_full(db_error) else str(db_error)
+            error.message += (
+                f"; the catalog {self.catalog.path} could not record this failure ({why})"
+            )
+            error.args = (error.message,)
+
+    def _probe(self, request: Request) -> fetch.Candidate:
+        target = request.target
+        if not target.strip():
+            raise InvalidInput(f"empty target {target!r}: give a URL or a media file")
         if fetch.is_url(target) and not target.startswith("file://"):
             return fetch.probe_url(target)
-        path = Path(target.removeprefix("file://")).expanduser()
+        name = target.removeprefix("file://")
+        if not name.strip():
+            raise InvalidInput(f"empty target {target!r}: give a URL or a media file")
+        path = Path(name).expanduser()
         candidate = fetch.probe_file(path)
-        probe_media(path, str(path))
+        probe_media(path, str(path), accept_partial=request.accept_partial)
         return candidate
 
     @contextmanager
@@ -157,23 +204,31 @@ class Pipeline:
                 fcntl.flock(handle, fcntl.LOCK_EX)
             yield
 
-    def _new_statement(
-        self, statement_id: str, candidate: fetch.Candidate, request: Request
-    ) -> Statement:
-        return Statement(
-            id=statement_id,
-            origin=candidate.origin,
-            title=request.title or candidate.title,
+    def _new_statement(self, candidate: fetch.Candidate, request: Request) -> Statement:
+        """The statement as the catalog will hold it: the request's values before the source's,
+        and every text field cleaned of control characters and escape sequences (the one place
+        where text from outside is cleaned before it is stored). A value that cleans to nothing
+        counts as not given."""
+        origin = clean_text(candidate.origin)
+        statement = Statement(
+            id=statement_id_for(origin),
+            origin=origin,
+            title=_first(request.title, candidate.title) or origin,
             published=request.published or candidate.published,
             duration=candidate.duration,
-            municipality=request.municipality or candidate.municipality,
-            speaker=request.speaker or candidate.speaker,
+            municipality=_first(request.municipality, candidate.municipality),
+            speaker=_first(request.speaker, candidate.speaker),
             uploader=candidate.uploader,
             page_url=candidate.page_url,
             media_url=candidate.media_url,
             thumbnail=candidate.thumbnail,
             extractor=candidate.extractor,
         )
+        for column in fields(statement):
+            value = getattr(statement, column.name)
+            if type(value) is str and column.name != "id":  # not the Status, a str enum
+                setattr(statement, column.name, clean_text(value) or None)
+        return statement
 
     # stages: each a test whether its output exists, and the step that makes it
 
@@ -189,22 +244,33 @@ class Pipeline:
     def _fetch(self, context: Context) -> None:
         statement = context.statement
         work = self.settings.work_dir / statement.id
-        if context.candidate.local_path is not None:
-            media = fetch.copy_file(context.candidate, work, self.settings.media_dir, statement.id)
-        else:
-            media = fetch.download(
-                context.candidate,
-                work,
-                self.settings.media_dir,
-                statement.id,
-                progress=lambda done, total: self.reporter.advance(done, total),
-            )
-        shutil.rmtree(work, ignore_errors=True)
         try:
-            info = probe_media(media, context.request.target)
+            if context.candidate.local_path is not None:
+                media = fetch.copy_file(
+                    context.candidate, work, self.settings.media_dir, statement.id
+                )
+            else:
+                media = fetch.download(
+                    context.candidate,
+                    work,
+                    self.settings.media_dir,
+                    statement.id,
+                    progress=lambda done, total: self.reporter.advance(done, total),
+                )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        try:
+            info = probe_media(
+                media, context.request.target, accept_partial=context.request.accept_partial
+            )
         except MediaError:
             media.unlink(missing_ok=True)
             raise
+        if info.partial:
+            self.reporter.message(
+                f"{context.request.target}: archiving the {info.decoded:.1f} s that decode of "
+                f"the {info.declared:.1f} s it declares (--accept-partial)"
+            )
         context.media = media
         self.catalog.update(
             statement.id,
@@ -218,7 +284,7 @@ class Pipeline:
         return is_transcribed(context.statement)
 
     def _language(self, context: Context) -> str | None:
-        wanted = context.request.language or self.settings.language
+        wanted = context.request.language or context.candidate.language or self.settings.language
         return None if wanted == "auto" else wanted
 
     def _transcribe(self, context: Context) -> None:
@@ -243,3 +309,20 @@ class Pipeline:
 
     def _index(self, context: Context) -> None:
         index_statement(self.catalog, self.engine, context.statement.id)
+
+
+def _first(*values: str | None) -> str | None:
+    """The first value that is text once cleaned (the request's option before the source's)."""
+    for value in values:
+        if value is not None and (cleaned := clean_text(value)):
+            return cleaned
+    return None
+
+
+def _disk_full(error: BaseException) -> bool:
+    """Whether the error says the data directory's file system is full (SQLite or the OS)."""
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+            "disk is full" in str(error)
+        )
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)

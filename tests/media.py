@@ -84,19 +84,39 @@ def build_speech(
     return Clip(target, len(frames) / 2 / RATE, placed)
 
 
-def encode(clip: Clip, target: Path, video: bool) -> Clip:
-    """Encode a WAV clip into the container its suffix names, with a black video if asked."""
+def encode(
+    clip: Clip, target: Path, video: bool, *, faststart: bool = False, video_bitrate: str = ""
+) -> Clip:
+    """Encode a WAV clip into the container its suffix names, with a black video if asked.
+
+    `faststart` puts an MP4's index before its data (as streaming sites serve them), so that
+    the first part of the file plays alone; a `video_bitrate` ("2M") makes the video a noise
+    pattern at that rate, for a file of a known, larger size."""
     args = ["ffmpeg", "-loglevel", "error", "-y"]
     if video:
-        args += ["-f", "lavfi", "-i", "color=c=black:s=160x120:r=10"]
+        source = "color=c=black:s=160x120:r=10"
+        if video_bitrate:
+            source = "testsrc2=s=320x240:r=25,noise=alls=100:allf=t"
+        args += ["-f", "lavfi", "-i", source]
     args += ["-i", str(clip.path)]
     if video:
         args += ["-shortest", "-pix_fmt", "yuv420p"]
         args += ["-c:v", "libvpx"] if target.suffix == ".webm" else ["-c:v", "libx264"]
+        if video_bitrate:
+            args += ["-b:v", video_bitrate, "-maxrate", video_bitrate, "-bufsize", video_bitrate]
     audio = {".webm": "libopus", ".ogg": "libopus"}.get(target.suffix, "aac")
-    args += ["-c:a", audio, "-ar", "48000" if audio == "libopus" else "22050", str(target)]
-    _run(*args)
+    args += ["-c:a", audio, "-ar", "48000" if audio == "libopus" else "22050"]
+    if faststart:
+        args += ["-movflags", "+faststart"]
+    _run(*args, str(target))
     return Clip(target, clip.duration, dict(clip.placed))
+
+
+def truncate(source: Path, target: Path, share: float) -> Path:
+    """The first `share` of the source's bytes, as a download or copy that stopped there."""
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * share)])
+    return target
 
 
 def silent_video(target: Path, seconds: float = 8.0) -> Path:

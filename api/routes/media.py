@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import stat
+
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
+from starlette.exceptions import HTTPException
 
 from api.deps import CatalogDep, SettingsDep
 from api.routes.statements import visible_statement
+from api.schemas import errors
 from archive.errors import NotFound
 
 router = APIRouter(tags=["media"])
@@ -19,13 +24,70 @@ MEDIA_TYPES = {
     ".mp3": "audio/mpeg",
     ".wav": "audio/wav",
 }
+OTHER_MEDIA = "application/octet-stream"
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+CONTENT = {media_type: BINARY for media_type in sorted({*MEDIA_TYPES.values(), OTHER_MEDIA})}
+RANGE_SPEC = re.compile(r"(\d+)-(\d*)|-(\d+)")  # first-last, first-, -suffix (RFC 9110 14.1.1)
+RANGE_FORMS = "bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX, comma-separated"
 
 
-@router.get("/media/{statement_id}", response_class=FileResponse)
-def media(statement_id: str, catalog: CatalogDep, settings: SettingsDep) -> FileResponse:
+def check_range(header: str, size: int) -> None:
+    """Raise the error a Range header earns, so that what Starlette serves is never refused by it
+    in a shape of its own: 400 unless it is a list of byte ranges, 416 when one of them starts
+    beyond the file (Starlette answers 416 then, though RFC 9110 would serve the others)."""
+    unit, _, ranges = header.partition("=")
+    specs = [spec.strip() for spec in ranges.split(",") if spec.strip()]
+    given = header if len(header) <= 100 else header[:100] + "…"
+    malformed = HTTPException(400, f"Range {given!r}: expected {RANGE_FORMS}")
+    if unit.strip().lower() != "bytes" or not specs:
+        raise malformed
+    for spec in specs:
+        found = RANGE_SPEC.fullmatch(spec)
+        if found is None:
+            raise malformed
+        first, last, suffix = found.groups()
+        if first is not None and last and int(last) < int(first):
+            raise malformed
+        start = int(first) if first is not None else max(size - int(suffix), 0)
+        if start >= size:
+            raise HTTPException(
+                416,
+                f"Range {given!r}: the media has {size} bytes",
+                headers={"Content-Range": f"bytes */{size}"},
+            )
+
+
+@router.get(
+    "/media/{statement_id}",
+    operation_id="get_media",
+    response_class=FileResponse,
+    responses=errors(400, 404, 416, 422)
+    | {
+        200: {"description": "The whole file.", "content": CONTENT},
+        206: {
+            "description": "The byte ranges a `Range` header asked for (several as "
+            "multipart/byteranges).",
+            "content": CONTENT | {"multipart/byteranges": BINARY},
+        },
+    },
+)
+def media(
+    statement_id: str, request: Request, catalog: CatalogDep, settings: SettingsDep
+) -> FileResponse:
+    """The statement's archived audio. Send `Range: bytes=FIRST-LAST` to seek."""
     statement = visible_statement(catalog, statement_id)
     path = settings.media_dir / (statement.media_file or "")
-    if not statement.media_file or not path.is_file():
+    try:
+        found = path.stat() if statement.media_file else None
+    except OSError:
+        found = None
+    if found is None or not stat.S_ISREG(found.st_mode):
         raise NotFound(f"statement {statement_id!r} has no archived media")
-    media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return FileResponse(path, media_type=media_type)
+    media_type = MEDIA_TYPES.get(path.suffix.lower(), OTHER_MEDIA)
+    response = FileResponse(path, media_type=media_type, stat_result=found)
+    requested = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    validators = (response.headers["etag"], response.headers["last-modified"])
+    if requested is not None and (if_range is None or if_range in validators):
+        check_range(requested, int(response.headers["content-length"]))
+    return response

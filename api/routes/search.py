@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import CatalogDep, EngineDep, SettingsDep
-from api.schemas import errors
+from api.schemas import errors, links_to_statement
 from archive import search as searching
 from archive.dates import PartialDate, parse_date
 from archive.errors import InvalidInput
@@ -75,7 +75,12 @@ def build_query(
 SearchQueryDep = Annotated[searching.Query, Depends(build_query)]
 
 
-@router.get("/search", response_model=searching.Results, responses=errors(422))
+@router.get(
+    "/search",
+    operation_id="search",
+    response_model=searching.Results,
+    responses=errors(422) | {200: {"links": links_to_statement("/statements/0/id")}},
+)
 def search(
     query: SearchQueryDep,
     catalog: CatalogDep,

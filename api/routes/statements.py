@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import CatalogDep, SettingsDep
-from api.schemas import StatementPage, errors
+from api.schemas import StatementPage, errors, links_to_statement
 from archive.errors import NotFound
 from archive.export import MEDIA_TYPES, StatementDetail, TranscriptFormat, transcript_text
 from archive.models import Statement, Status
@@ -25,7 +25,12 @@ def visible_statement(catalog: CatalogDep, statement_id: str) -> Statement:
     return statement
 
 
-@router.get("/statements", response_model=StatementPage, responses=errors(422))
+@router.get(
+    "/statements",
+    operation_id="list_statements",
+    response_model=StatementPage,
+    responses=errors(422) | {200: {"links": links_to_statement("/statements/0/id")}},
+)
 def list_statements(
     catalog: CatalogDep,
     settings: SettingsDep,
@@ -44,6 +49,7 @@ def list_statements(
 
 @router.get(
     "/statements/{statement_id}",
+    operation_id="get_statement",
     response_model=StatementDetail,
     responses=errors(404, 422),
 )
@@ -56,8 +62,9 @@ def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep)
 
 @router.get(
     "/statements/{statement_id}/transcript.{kind}",
+    operation_id="get_transcript",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}} | errors(404, 422),
+    responses=errors(404, 422) | {200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
 def get_transcript(statement_id: str, kind: TranscriptFormat, catalog: CatalogDep) -> Response:
     """The transcript as WebVTT or SRT subtitles, or as plain text."""

@@ -227,3 +227,42 @@ def test_deleting_a_statement_cascades_to_segments_and_passages(catalog: Catalog
         db.execute("DELETE FROM statements WHERE id = ?", (statement.id,))
     assert catalog.segments(statement.id) == []
     assert catalog.passages(statement.id) == []
+
+
+def test_a_migration_sets_invalid_dates_to_unknown_and_logs_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Catalogs written before dates were checked may hold anything a sidecar or an option
+    said; the migration keeps the dates and makes the rest unknown."""
+    path = tmp_path / "catalog.sqlite"
+    monkeypatch.setattr(catalog_module, "MIGRATIONS", MIGRATIONS[:2])  # as version 2 left it
+    stored = {"a": "2021-13-01", "b": "gestern", "c": "2021", "d": "2026-02-03", "e": ""}
+    with Catalog(path) as old:
+        for key, published in stored.items():
+            statement = new_statement(old, f"https://example.org/{key}")
+            old.db.execute(
+                "UPDATE statements SET published = ? WHERE id = ?", (published, statement.id)
+            )
+        old.db.execute("INSERT INTO vocabulary VALUES ('stadt', 'Stadt', 3)")
+    monkeypatch.setattr(catalog_module, "MIGRATIONS", MIGRATIONS)
+    with caplog.at_level("WARNING", logger="archive.catalog"), Catalog(path) as catalog:
+        rows = dict(catalog.db.execute("SELECT origin, published FROM statements").fetchall())
+        assert rows == {
+            "https://example.org/a": None,
+            "https://example.org/b": None,
+            "https://example.org/c": "2021",
+            "https://example.org/d": "2026-02-03",
+            "https://example.org/e": None,
+        }
+        kept = catalog.db.execute("SELECT * FROM search_vocabulary").fetchall()
+        assert [tuple(row) for row in kept] == [("stadt", "Stadt", 3)]
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("'2021-13-01' is not a date" in line for line in logged)
+    assert any("'gestern' is not a date" in line for line in logged)
+    assert len([line for line in logged if "is not a date" in line]) == 3
+
+
+def test_a_published_date_reads_back_with_its_precision(catalog: Catalog) -> None:
+    for origin, published in (("y", "2021"), ("m", "2021-03"), ("d", "2021-03-05")):
+        statement = new_statement(catalog, f"https://example.org/{origin}", published=published)
+        assert str(catalog.get(statement.id).published) == published

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from archive.analysis import term
 from archive.catalog import Catalog
 from archive.dates import PartialDate
+from archive.indexing import index_statement
 from archive.models import Segment, Statement, Status, Word
 from archive.search import MAX_QUERY_CHARS, Query, Results, search
 from archive.search.fts import FtsEngine
@@ -424,3 +426,69 @@ def test_a_compound_head_weighs_more_than_a_modifier(catalog: Catalog, engine: F
     whole = store(catalog, engine, "o:whole", [spoken(0.0, "Jedes Kind bekommt eine Karte heute.")])
     ranked = [h.statement.id for h in search(catalog, engine, Query("Karte"), None).statements]
     assert ranked == [whole.id, head.id, modifier.id]
+
+
+def test_a_date_less_precise_than_the_range_matches_where_it_overlaps(
+    seeded: Seeded, catalog: Catalog, engine: FtsEngine
+) -> None:
+    """A statement known only to be from 2026 may be from any day of it: a range within 2026
+    finds it, one outside does not; it counts in the year facet but not in the trend."""
+    in_2026 = store(
+        catalog, engine, "https://example.org/year", [spoken(0, "Die Stadt.")], published="2026"
+    )
+    in_march = store(
+        catalog, engine, "https://example.org/month", [spoken(0, "Die Stadt.")], published="2026-03"
+    )
+    day = PartialDate.parse
+    ranged = seeded.ids("Stadt", date_from=day("2026-03-10"), date_to=day("2026-03-20"))
+    assert set(ranged) == {in_2026.id, in_march.id}
+    assert in_2026.id not in seeded.ids("Stadt", date_from=day("2027"))
+    assert in_march.id not in seeded.ids("Stadt", date_to=day("2026-02-28"))
+    results = seeded.find("Stadt")
+    assert results.facets["year"] == {"2026": 5}
+    assert results.trend == {"2026-02": 1, "2026-03": 1, "2026-04": 1, "2026-06": 1}
+
+
+def test_unreadable_stored_dates_are_undated_not_errors(seeded: Seeded, catalog: Catalog) -> None:
+    """Whatever string a catalog holds (written before dates were checked, or by hand), search
+    reads it as no date: no error, no facet, no trend month."""
+    for value in ("2021-13-01", "gestern", "", "2021-02-30", "\x1b[2J"):
+        catalog.db.execute(
+            "UPDATE statements SET published = ? WHERE id = ?", (value, seeded.koeln.id)
+        )
+        results = seeded.find("Stadt", sort="newest")
+        assert [h.statement.id for h in results.statements][-1] == seeded.koeln.id
+        assert results.statements[-1].statement.published is None
+        assert set(results.facets["year"]) == {"2026"} and results.facets["year"]["2026"] == 2
+        assert set(results.trend) == {"2026-04", "2026-06"}
+
+
+def test_reindex_rebuilds_the_did_you_mean_vocabulary(seeded: Seeded, catalog: Catalog) -> None:
+    """The vocabulary is part of the index: what an older analyser left in it (here: another
+    term for a word that was said) is gone once the index is rebuilt, and the word is no longer
+    'corrected'."""
+    engine = seeded.engine
+    counts = "SELECT term, passages FROM search_vocabulary ORDER BY term"
+    fresh = catalog.db.execute(counts).fetchall()
+    catalog.db.execute("DELETE FROM search_vocabulary WHERE term = ?", (term("Maskenpflicht"),))
+    catalog.db.execute("INSERT INTO search_vocabulary VALUES ('maskenpfl', 'Maskenpflichten', 1)")
+    assert seeded.find("Maskenpflicht").suggestion == "Maskenpflichten"  # a said word "corrected"
+    engine.clear()
+    assert catalog.db.execute("SELECT count(*) FROM search_vocabulary").fetchone()[0] == 0
+    for statement_id in catalog.statement_ids([Status.INDEXED]):
+        index_statement(catalog, engine, statement_id)
+    rebuilt = catalog.db.execute(counts).fetchall()
+    assert [tuple(r) for r in rebuilt] == [tuple(r) for r in fresh]
+    assert seeded.find("Maskenpflicht").suggestion is None
+    assert seeded.find("Maskenpflict").suggestion == "Maskenpflicht"
+
+
+def test_the_vocabulary_counts_passages_out_when_a_statement_is_removed(
+    seeded: Seeded, catalog: Catalog
+) -> None:
+    vocabulary = seeded.engine.vocabulary
+    assert vocabulary.passages_with(term("Wochenmarkt")) == 2
+    seeded.engine.delete(seeded.leipzig.id)
+    assert vocabulary.passages_with(term("Wochenmarkt")) == 1
+    assert vocabulary.passages_with(term("Maskenball")) == 0
+    assert seeded.find("Maskenbal").suggestion is None  # nothing indexed says it any more

@@ -22,13 +22,13 @@ from meilisearch.models.task import Task
 from archive.analysis import analyse_text, parse_query, term
 from archive.catalog import Catalog, passage_rowid
 from archive.config import Settings
+from archive.dates import PartialDate
 from archive.models import Passage, Statement, Status, Word
 from archive.search import Query
 from archive.search.engines import open_engine
 from archive.search.fts import FtsEngine, match_expression
 from archive.search.meili import (
     LOCALES,
-    MAX_TOTAL_HITS,
     MAX_VALUES_PER_FACET,
     PART_SEPARATOR,
     TERM_FIELDS,
@@ -37,7 +37,6 @@ from archive.search.meili import (
     SearchTaskFailed,
     api_error_message,
     dated_order,
-    day_bound,
     documents,
     facet_params,
     filter_expression,
@@ -61,76 +60,53 @@ CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
 # -- index settings ------------------------------------------------------------------------------
 
 
-def test_searchable_attributes_in_the_order_of_the_fts_column_weights() -> None:
-    assert index_settings()["searchableAttributes"] == ["terms", "heads", "modifiers"]
+FILTERED_ON = re.compile(r"\b([a-z_]+) (?:=|>=|<=|IN|NOT IN)")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "statement_id",
-        "seq",
-        "municipality",
-        "speaker",
-        "source",
-        "language",
-        "published_day",
-        "year",
-        "month",
-    ],
-)
-def test_every_filtered_attribute_is_filterable(name: str) -> None:
-    assert name in index_settings()["filterableAttributes"]
+def filtered_attributes(expression: str | None) -> set[str]:
+    return set(FILTERED_ON.findall(expression or ""))
 
 
-def test_position_is_filterable_for_removing_stale_passages() -> None:
-    assert "position" in index_settings()["filterableAttributes"]
+def test_every_attribute_the_engine_filters_on_is_filterable() -> None:
+    """Meilisearch rejects a filter on an attribute that is not filterable: every attribute any
+    request of the engine filters on must be in the settings."""
+    query = Query(
+        "x",
+        municipality="a",
+        speaker="b",
+        source="c",
+        language="de",
+        date_from=PartialDate(2025, 7),
+        date_to=PartialDate(2025, 7, 3),
+    )
+    used = filtered_attributes(filter_expression(query, ['NOT statement_id IN ["a"]']))
+    used |= filtered_attributes(passage_params(query, "x ", None, "abc")["filter"])
+    used |= {"position"}  # index() removes a statement's stale passages by position
+    assert used >= {"municipality", "speaker", "source", "language", "statement_id"}
+    assert used <= set(index_settings()["filterableAttributes"])
 
 
-def test_sortable_attributes() -> None:
-    assert index_settings()["sortableAttributes"] == ["published_day", "seq"]
-
-
-def test_typo_tolerance_is_off() -> None:
-    assert index_settings()["typoTolerance"] == {"enabled": False}
-
-
-def test_no_attribute_is_exempted_from_typos_which_would_break_prefixes() -> None:
-    assert "disableOnAttributes" not in index_settings()["typoTolerance"]
-
-
-def test_limits_are_raised_so_that_every_matching_statement_is_counted() -> None:
+def test_every_configured_attribute_is_a_document_field() -> None:
+    """A searchable, filterable or sortable attribute that no document has finds nothing."""
+    [doc] = documents(statement(published=PartialDate(2026, 2, 3)), [passage(0, "Stadt")])
     settings = index_settings()
-    assert settings["pagination"] == {"maxTotalHits": MAX_TOTAL_HITS}
-    assert settings["faceting"] == {"maxValuesPerFacet": MAX_VALUES_PER_FACET}
-    assert MAX_VALUES_PER_FACET >= 100_000
+    configured = {
+        *settings["searchableAttributes"],
+        *settings["filterableAttributes"],
+        *settings["sortableAttributes"],
+    }
+    assert configured <= set(doc)
+    assert settings["searchableAttributes"] == list(TERM_FIELDS)
 
 
 def test_term_fields_are_pinned_to_a_locale_without_german_segmentation() -> None:
     [rule] = index_settings()["localizedAttributes"]
     assert rule["attributePatterns"] == list(TERM_FIELDS)
-    assert rule["locales"] == list(LOCALES)
     assert "deu" not in rule["locales"] and "de" not in rule["locales"]
 
 
-def test_phrases_need_word_positions() -> None:
-    assert index_settings()["proximityPrecision"] == "byWord"
-
-
-def test_ranking_rules_are_meilisearchs_defaults() -> None:
-    assert index_settings()["rankingRules"] == [
-        "words",
-        "typo",
-        "proximity",
-        "attribute",
-        "sort",
-        "exactness",
-    ]
-
-
-def test_no_stop_words_and_no_synonyms() -> None:
-    assert index_settings()["stopWords"] == []
-    assert index_settings()["synonyms"] == {}
+def test_no_attribute_is_exempted_from_typos_which_would_break_prefixes() -> None:
+    assert "disableOnAttributes" not in index_settings()["typoTolerance"]
 
 
 def test_index_settings_are_a_fresh_copy_each_time() -> None:
@@ -267,22 +243,24 @@ def test_metadata_is_copied_for_filtering() -> None:
 def test_missing_metadata_is_null() -> None:
     [doc] = documents(statement(), [passage(0, "Stadt")])
     assert doc["municipality"] is None and doc["speaker"] is None
-    assert doc["published_day"] is None and doc["month"] is None and doc["year"] is None
+    assert doc["published_first"] is None and doc["published_last"] is None
+    assert doc["month"] is None and doc["year"] is None
 
 
-def test_a_full_date_gives_day_month_and_year() -> None:
-    [doc] = documents(statement(published="2026-02-03"), [passage(0, "Stadt")])
-    assert (doc["published_day"], doc["month"], doc["year"]) == (20260203, "2026-02", 2026)
-
-
-def test_a_month_gives_month_and_year_but_no_day() -> None:
-    [doc] = documents(statement(published="2026-02"), [passage(0, "Stadt")])
-    assert (doc["published_day"], doc["month"], doc["year"]) == (None, "2026-02", 2026)
-
-
-def test_a_date_that_is_no_date_gives_nothing() -> None:
-    [doc] = documents(statement(published="3. Februar 2026"), [passage(0, "Stadt")])
-    assert (doc["published_day"], doc["month"], doc["year"]) == (None, None, None)
+@pytest.mark.parametrize(
+    ("published", "first", "last", "month"),
+    [
+        (PartialDate(2026, 2, 3), 20260203, 20260203, "2026-02"),
+        (PartialDate(2024, 2), 20240201, 20240229, "2024-02"),
+        (PartialDate(2026), 20260101, 20261231, None),
+    ],
+)
+def test_a_date_gives_the_days_it_may_name_and_its_month(
+    published: PartialDate, first: int, last: int, month: str | None
+) -> None:
+    [doc] = documents(statement(published=published), [passage(0, "Stadt")])
+    assert (doc["published_first"], doc["published_last"]) == (first, last)
+    assert (doc["month"], doc["year"]) == (month, published.year)
 
 
 def test_no_passages_no_documents() -> None:
@@ -341,49 +319,32 @@ def test_backslashes_are_doubled_before_quotes_are_escaped() -> None:
     assert quote('\\"') == '"\\\\\\""'
 
 
-# -- date bounds ----------------------------------------------------------------------------------
+# -- date ranges ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "low", "high"),
-    [
-        ("2025", 20250000, 20259999),
-        ("2025-12", 20251200, 20251299),
-        ("2025-12-31", 20251231, 20251231),
-        ("2025-99", 20259900, 20259999),
-        ("2025-04-99", 20250499, 20250499),
-    ],
-)
-def test_date_bounds(value: str, low: int, high: int) -> None:
-    assert day_bound(value, upper=False) == low
-    assert day_bound(value, upper=True) == high
-
-
-@pytest.mark.parametrize("value", ["", "25", "2025-1", "2025/12/31", "31.12.2025", "2025-12-31x"])
-def test_a_bound_that_is_no_date_is_left_to_the_catalog(value: str) -> None:
-    assert day_bound(value, upper=False) is None
-    assert day_bound(value, upper=True) is None
-
-
-def bounds() -> st.SearchStrategy[str]:
+def partial_dates() -> st.SearchStrategy[PartialDate]:
     day = st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31))
     return st.one_of(
-        day.map(lambda d: d.isoformat()),
-        day.map(lambda d: d.isoformat()[:7]),
-        day.map(lambda d: d.isoformat()[:4]),
-        day.map(lambda d: d.isoformat()[:4] + "-99"),
-        day.map(lambda d: d.isoformat()[:7] + "-99"),
+        day.map(PartialDate.of),
+        day.map(lambda d: PartialDate(d.year, d.month)),
+        day.map(lambda d: PartialDate(d.year)),
     )
 
 
-@given(st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)), bounds())
-def test_integer_bounds_agree_with_the_fts_string_comparison(date: dt.date, bound: str) -> None:
-    published = date.isoformat()
-    day = int(published.replace("-", ""))
-    low, high = day_bound(bound, upper=False), day_bound(bound, upper=True)
-    assert low is not None and high is not None
-    assert (day >= low) == (published >= bound)
-    assert (day <= high) == (published <= bound + "\uffff")
+@given(partial_dates(), st.none() | partial_dates(), st.none() | partial_dates())
+def test_the_integer_filter_agrees_with_overlaps(
+    published: PartialDate, low: PartialDate | None, high: PartialDate | None
+) -> None:
+    """What Meilisearch compares (the document's days against the range's) is what the FTS
+    engine and `visible` decide with PartialDate.overlaps."""
+    [doc] = documents(statement(published=published), [passage(0, "Stadt")])
+    expression = filter_expression(Query("x", date_from=low, date_to=high)) or ""
+    comparisons = re.findall(r"(published_first|published_last) (>=|<=) (\d+)", expression)
+    kept = all(
+        doc[name] >= int(value) if op == ">=" else doc[name] <= int(value)
+        for name, op, value in comparisons
+    )
+    assert kept == published.overlaps(low, high)
 
 
 # -- filter expressions ---------------------------------------------------------------------------
@@ -410,18 +371,10 @@ def test_a_value_with_quotes_stays_one_value() -> None:
     assert meili_unquote(expression.removeprefix("speaker = ")) == ('Der "Chef" \\ OR 1', "")
 
 
-def test_date_range() -> None:
-    query = Query("x", date_from="2025-07", date_to="2025-07-03")
-    assert filter_expression(query) == "published_day >= 20250700 AND published_day <= 20250703"
-
-
-def test_a_year_as_upper_bound_takes_the_whole_year() -> None:
-    assert filter_expression(Query("x", date_to="2025")) == "published_day <= 20259999"
-
-
-def test_a_bound_that_is_no_date_is_not_sent() -> None:
-    assert filter_expression(Query("x", date_from="soon", municipality="Kiel")) == (
-        'municipality = "Kiel"'
+def test_a_date_range_keeps_the_dates_that_overlap_it() -> None:
+    query = Query("x", date_from=PartialDate(2025, 7), date_to=PartialDate(2025))
+    assert filter_expression(query) == (
+        "published_last >= 20250701 AND published_first <= 20251231"
     )
 
 
@@ -557,6 +510,8 @@ def fts(tmp_path: Path) -> Iterator[tuple[Catalog, FtsEngine]]:
             ("kiel", "Kiel", "2025-07-03", "Der Strand der Stadt."),
             ("undated", None, None, "Eine Stadt ohne Datum."),
             ("undated2", "kiel", None, "Noch eine Stadt."),
+            ("year", "Bonn", "2024", "Die Stadt im Jahr."),
+            ("month", "Kiel", "2024-06", "Die Stadt im Monat."),
         ]
         for key, municipality, published, text in rows:
             store(
@@ -598,10 +553,11 @@ QUERIES = [
     Query("Stadt", municipality="Bonn"),
     Query("Stadt", municipality="kiel"),
     Query("Stadt", speaker="Rede"),
-    Query("Stadt", date_from="2025-11"),
-    Query("Stadt", date_to="2025"),
-    Query("Stadt", date_from="2025-07-03", date_to="2025-07-03"),
-    Query("Stadt", date_from="2026", date_to="2026-99"),
+    Query("Stadt", date_from=PartialDate(2025, 11)),
+    Query("Stadt", date_to=PartialDate(2025)),
+    Query("Stadt", date_from=PartialDate(2025, 7, 3), date_to=PartialDate(2025, 7, 3)),
+    Query("Stadt", date_from=PartialDate(2026), date_to=PartialDate(2026, 12)),
+    Query("Stadt", date_from=PartialDate(2024, 6), date_to=PartialDate(2024, 6, 30)),
 ]
 
 
@@ -641,8 +597,14 @@ def test_date_order_is_that_of_fts(fts: tuple[Catalog, FtsEngine], sort: str) ->
 
 
 def test_the_trend_counts_matching_passages() -> None:
-    rows = [statement(id="a", published="2026-02-03"), statement(id="b", published="2026-02-28")]
-    assert tally(rows, {"a": 2, "b": 3})[1] == {"2026-02": 5}
+    rows = [
+        statement(id="a", published=PartialDate(2026, 2, 3)),
+        statement(id="b", published=PartialDate(2026, 2)),
+        statement(id="c", published=PartialDate(2026)),  # names no month: not in the trend
+    ]
+    facets, trend = tally(rows, {"a": 2, "b": 3, "c": 7})
+    assert trend == {"2026-02": 5}
+    assert facets["year"] == {"2026": 3}
 
 
 def test_a_hidden_statement_is_not_visible() -> None:
@@ -657,13 +619,14 @@ def test_filters_compare_exactly_unlike_meilisearch() -> None:
 
 
 def test_an_undated_statement_is_outside_any_date_range() -> None:
-    assert not visible(statement(), Query("x", date_from="2000"))
-    assert not visible(statement(), Query("x", date_to="2100"))
+    assert not visible(statement(), Query("x", date_from=PartialDate(2000)))
+    assert not visible(statement(), Query("x", date_to=PartialDate(2100)))
 
 
-def test_a_bound_that_is_no_date_is_compared_as_fts_compares_it() -> None:
-    assert visible(statement(published="2026-02-03"), Query("x", date_from="2026-02-03 ")) is False
-    assert visible(statement(published="2026-02-03"), Query("x", date_to="2026/"))
+def test_a_date_less_precise_than_the_range_is_visible_where_it_overlaps() -> None:
+    in_2026 = statement(published=PartialDate(2026))
+    assert visible(in_2026, Query("x", date_from=PartialDate(2026, 12, 31)))
+    assert not visible(in_2026, Query("x", date_from=PartialDate(2027, 1, 1)))
 
 
 # -- tasks and errors -----------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""Archives for tests of the `stadtstimme` command that need no model: real catalogs made the way
+the pipeline stores statements (tests/archive/seed.py), real `stadtstimme` processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.catalog import Catalog
+from archive.models import Status
+from archive.search.fts import FtsEngine
+from tests.archive.seed import new_statement, spoken, store
+
+COMMAND = [sys.executable, "-m", "ingest"]
+LONG_TITLE = (
+    "Videobotschaft des Oberbürgermeisters zur Maskenpflicht in Bussen und Bahnen, zur Öffnung "
+    "der Kitas und zum Wochenmarkt auf dem Domplatz im Februar"
+)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    indexed: str  # says "Maskenpflicht", Köln, 2026-02
+    failed: str  # failed with the error FAILURE
+
+
+FAILURE = "cannot decode audio: the file is damaged"
+
+
+def seed(data_dir: Path) -> Seeded:
+    """One indexed statement with a long title, and one failed statement."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with Catalog(data_dir / "catalog.sqlite3") as catalog:
+        engine = FtsEngine(catalog)
+        indexed = store(
+            catalog,
+            engine,
+            "https://stadt.example/videos/1",
+            [spoken(0.0, "Die Maskenpflicht in Bussen und Bahnen gilt weiter")],
+            title=LONG_TITLE,
+            municipality="Köln",
+            published="2026-02",
+        )
+        failed = new_statement(catalog, "https://stadt.example/videos/2", title="Kaputt")
+        catalog.set_status(failed.id, Status.FAILED, FAILURE)
+    return Seeded(indexed.id, failed.id)
+
+
+def environment(data_dir: Path | None, **more: str) -> dict[str, str]:
+    """The environment of a user's shell: no terminal width given, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STADTSTIMME_")}
+    env.pop("COLUMNS", None)
+    env["HF_HUB_OFFLINE"] = "1"
+    if data_dir is not None:
+        env["STADTSTIMME_DATA_DIR"] = str(data_dir)
+    return env | more
+
+
+def run(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single line a failed command wrote to stderr (asserting there is exactly one)."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+def files_under(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*")} if root.exists() else set()
