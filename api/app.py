@@ -31,6 +31,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     416: "range_not_satisfiable",
 }
+SHOWN_CHARS = 100  # of a value quoted back in an error message
 
 
 def _wants_json(request: Request) -> bool:
@@ -77,6 +78,8 @@ def _problem(error: Mapping[str, Any]) -> str:
     """One validation problem: the parameter, the value given (if one was) and what is wrong."""
     name = ".".join(str(part) for part in error["loc"][1:]) or "request"
     value = error.get("input")
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        value = value[:SHOWN_CHARS] + "…"
     given = f" {value!r}" if isinstance(value, str | int | float) else ""
     return f"{name}{given}: {error['msg']}"
 

@@ -217,7 +217,12 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     wal = path.with_name(path.name + "-wal")
     if not os.access(path.parent, os.W_OK) and not wal.exists():
         uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        return sqlite3.connect(
+            uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise CatalogUnavailable(f"cannot read the catalog {path}: {error}") from None
 
 
 class Catalog:

@@ -17,14 +17,13 @@ DEFAULT_MODEL = "base"
 # The languages Whisper knows, as faster-whisper lists them (faster_whisper.tokenizer.
 # _LANGUAGE_CODES; a test keeps the two equal). Copied, not imported: importing faster-whisper
 # takes seconds, and every command checks a language.
-WHISPER_LANGUAGES: tuple[str, ...] = tuple(
-    (
-        "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
-        "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
-        "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
-        "th tk tl tr tt uk ur uz vi yi yo zh yue"
-    ).split()
+_WHISPER_CODES = (
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
+    "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
+    "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
+    "th tk tl tr tt uk ur uz vi yi yo zh yue"
 )
+WHISPER_LANGUAGES: tuple[str, ...] = tuple(_WHISPER_CODES.split())
 _WHISPER_LANGUAGES = frozenset(WHISPER_LANGUAGES)
 
 

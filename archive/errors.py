@@ -41,6 +41,13 @@ class TranscriptionError(StadtstimmeError):
     code = "transcription_failed"
 
 
+class DiskFull(StadtstimmeError):
+    """The data directory's file system has no room for what a stage must write."""
+
+    status = 507
+    code = "disk_full"
+
+
 class ModelUnavailable(StadtstimmeError):
     status = 503
     code = "model_unavailable"

@@ -3,14 +3,19 @@
 Expected errors are one line on stderr and a non-zero exit; unexpected ones add where the
 details were logged. Never a traceback.
 
-Exit codes: 0 done; 1 an expected error, including a missing or empty archive for the commands
-that read it (search, list, export, serve: most often a wrong STADTSTIMME_DATA_DIR, which a
-script should notice); 2 an unexpected error; 130 interrupted.
+Exit codes: 0 done; 1 an expected error, including an archive with no statements for search,
+list and export, and no catalog at all for serve (an empty catalog it serves: ingests fill it
+while it runs). Saying so and failing, rather than answering "no statement says …", is for the
+usual cause, a wrong STADTSTIMME_DATA_DIR, which a script or a cron job should notice. 2 an
+unexpected error; 2 also for a usage error (an unknown option, a value not among an option's
+choices); 130 interrupted.
 
 Commands that only read (search, list, export, serve) open the catalog read-only and create
-nothing, so that a read-only archive is searchable and servable; only ingest and reindex write,
-create the data directory and migrate the catalog. Heavy modules (the compound splitters,
-faster-whisper, yt-dlp, uvicorn) load only in the commands that use them.
+nothing, so that a read-only archive is searchable and servable; a catalog that needs a
+migration they refuse, in one line. Only ingest and reindex write: they create the data
+directory, migrate the catalog, and say in one line when the data directory is read-only.
+Heavy modules (the compound splitters, faster-whisper, yt-dlp, PyAV, uvicorn) load only in the
+commands that use them.
 """
 
 from __future__ import annotations

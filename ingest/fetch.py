@@ -27,7 +27,7 @@ from yt_dlp.utils import YoutubeDLError
 
 from archive.config import language_code
 from archive.dates import PartialDate, parse_date
-from archive.errors import FetchError, InvalidInput, StadtstimmeError
+from archive.errors import DiskFull, FetchError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,6 @@ _NOISE = (
 _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A sidecar's fields: all strings (null is the same as leaving the field out).
 SIDECAR_FIELDS = ("title", "municipality", "speaker", "published", "language", "page_url", "prompt")
-
-
-class DiskFull(StadtstimmeError):
-    """The data directory's file system has no room for what a stage must write."""
-
-    status = 507
-    code = "disk_full"
 
 
 @dataclass
@@ -197,6 +190,8 @@ def probe_url(url: str) -> Candidate:
             info = ydl.sanitize_info(raw)
     except YoutubeDLError as error:
         raise FetchError(f"{url}: {_clean(str(error))}") from error
+    except Exception as error:
+        raise _unreadable(url, error) from error
     if not isinstance(info, dict):
         raise FetchError(f"{url}: nothing to download")
     if info.get("_type") == "playlist":
@@ -263,6 +258,9 @@ def download(
                 f"fetch: cannot download {source} into {work.parent} ({error.strerror or error})"
             ) from error
         raise FetchError(f"{candidate.page_url}: {_clean(str(error))}") from error
+    except Exception as error:
+        shutil.rmtree(work, ignore_errors=True)
+        raise _unreadable(source, error) from error
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -272,6 +270,15 @@ def download(
         shutil.rmtree(work, ignore_errors=True)
         raise FetchError(f"{candidate.page_url}: the download produced no file")
     return _land(path, media_dir, name)
+
+
+def _unreadable(url: str, error: Exception) -> FetchError:
+    """yt-dlp itself failed on what a source sent (a date it cannot convert, say): logged with
+    its traceback, and told in one line."""
+    log.error("yt-dlp failed on %s", url, exc_info=error)
+    return FetchError(
+        f"{url}: yt-dlp cannot read what the source sends ({type(error).__name__}: {error})"
+    )
 
 
 def _megabytes(size: int) -> str:

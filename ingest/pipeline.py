@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
-from archive.errors import InvalidInput, MediaError, StadtstimmeError
+from archive.errors import DiskFull, InvalidInput, MediaError, StadtstimmeError
 from archive.indexing import index_statement, is_fetched, is_indexed, is_transcribed
 from archive.models import Statement, Status
 from archive.passages import build_passages
@@ -123,12 +123,17 @@ class Pipeline:
         draft = self._new_statement(candidate, request)
         try:
             return self._ingest(request, candidate, draft)
-        except sqlite3.OperationalError as error:
+        except (sqlite3.OperationalError, OSError) as error:
             if not _disk_full(error):
                 raise
-            raise fetch.DiskFull(
-                f"catalog {self.catalog.path}: cannot record {request.target}: the disk is "
-                "full; free some space and ingest it again"
+            where = (
+                f"catalog {self.catalog.path}"
+                if isinstance(error, sqlite3.Error)
+                else f"data directory {self.settings.data_dir}"
+            )
+            raise DiskFull(
+                f"{where}: cannot record {request.target}: the disk is full; free some space "
+                "and ingest it again"
             ) from error
 
     def _ingest(self, request: Request, candidate: fetch.Candidate, draft: Statement) -> Outcome:
@@ -152,7 +157,7 @@ class Pipeline:
                     raise
                 except Exception as error:
                     if _disk_full(error):
-                        full = fetch.DiskFull(
+                        full = DiskFull(
                             f"{name}: no space left in {self.settings.data_dir} ({error}); "
                             "free some space and ingest it again"
                         )

@@ -23,6 +23,7 @@ for _name in [n for n in os.environ if n.startswith("STADTSTIMME_")]:
 
 from archive.catalog import Catalog  # noqa: E402
 from archive.config import Settings  # noqa: E402
+from archive.dates import PartialDate  # noqa: E402
 from archive.search.engines import open_engine  # noqa: E402
 from ingest.model import assemble_offline_model  # noqa: E402
 from ingest.pipeline import Outcome, Pipeline, Request  # noqa: E402
@@ -148,6 +149,8 @@ def archive(
     with Catalog(settings.catalog_path) as catalog:
         pipeline = Pipeline(settings, catalog, open_engine(settings, catalog), model=whisper_model)
         for name, (municipality, published) in metadata.items():
-            request = Request(server.url(name), municipality=municipality, published=published)
+            request = Request(
+                server.url(name), municipality=municipality, published=PartialDate.parse(published)
+            )
             outcomes[name] = pipeline.ingest(request)
     return Archive(settings, outcomes, server)

@@ -53,7 +53,7 @@ def _run(*command: str) -> None:
 def speak(text: str, target: Path) -> float:
     _run("espeak-ng", "-v", "de", "-w", str(target), text)
     with wave.open(str(target)) as handle:
-        return handle.getnframes() / handle.getframerate()
+        return float(handle.getnframes() / handle.getframerate())
 
 
 def _silence(seconds: float) -> bytes:

@@ -27,7 +27,8 @@ MEDIA_TYPES = {
 OTHER_MEDIA = "application/octet-stream"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 CONTENT = {media_type: BINARY for media_type in sorted({*MEDIA_TYPES.values(), OTHER_MEDIA})}
-RANGE_SPEC = re.compile(r"(\d+)-(\d*)|-(\d+)")  # first-last, first-, -suffix (RFC 9110 14.1.1)
+# first-last, first-, -suffix (RFC 9110 14.1.1); positions of up to 18 digits, which int() reads
+RANGE_SPEC = re.compile(r"(\d{1,18})-(\d{0,18})|-(\d{1,18})")
 RANGE_FORMS = "bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX, comma-separated"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from archive.config import Settings
+from archive.config import WHISPER_LANGUAGES, Settings, language_code
 
 
 def test_environment_is_read_with_the_prefix(
@@ -24,7 +24,13 @@ def test_environment_is_read_with_the_prefix(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("language", "deutsch"), ("language", "d3"), ("public_url", "ftp://x"), ("cpu_threads", -1)],
+    [
+        ("language", "deutsch"),
+        ("language", "d3"),
+        ("language", "xx"),
+        ("public_url", "ftp://x"),
+        ("cpu_threads", -1),
+    ],
 )
 def test_bad_values_fail_fast(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
@@ -35,3 +41,24 @@ def test_prepare_makes_the_folders(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "new")
     settings.prepare()
     assert all(p.is_dir() for p in (settings.media_dir, settings.models_dir, settings.work_dir))
+
+
+def test_whisper_languages_are_faster_whispers() -> None:
+    """The copy that spares every command importing faster-whisper is its current list."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    assert tuple(_LANGUAGE_CODES) == WHISPER_LANGUAGES
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [("de", "de"), ("EN", "en"), (" haw ", "haw"), ("yue", "yue"), ("auto", "auto")],
+)
+def test_language_code_takes_whispers_codes(given: str, code: str) -> None:
+    assert language_code(given) == code
+
+
+@pytest.mark.parametrize("given", ["xx", "deu", "german", "", "d3"])
+def test_language_code_refuses_what_whisper_does_not_know(given: str) -> None:
+    with pytest.raises(ValueError, match=f"{given!r} is not a language Whisper knows"):
+        language_code(given)

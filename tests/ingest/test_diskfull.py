@@ -18,9 +18,9 @@ import pytest
 
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.errors import StadtstimmeError
 from archive.models import Status
 from archive.search.engines import open_engine
-from ingest.fetch import DiskFull
 from ingest.pipeline import Pipeline, Request
 from tests import media
 from tests.conftest import Served
@@ -58,7 +58,7 @@ def target_for(kind: str, big: Path, server: Served, tmp_path: Path) -> tuple[st
 
 
 def leftovers(settings: Settings) -> list[Path]:
-    """Files a failed fetch might leave: anything in work/ but the lock files, anything in media/."""
+    """What a failed fetch might leave: files in work/ but the lock files, and in media/."""
     work = [p for p in settings.work_dir.rglob("*") if p.is_file() and p.parent.name != "locks"]
     return work + list(settings.media_dir.iterdir())
 
@@ -85,9 +85,9 @@ def test_disk_full_fails_in_one_line_and_leaves_no_partial_file(
     before = free(data.data_dir)
     with Catalog(data.catalog_path) as catalog:
         pipeline = Pipeline(data, catalog, open_engine(data, catalog))
-        with pytest.raises(DiskFull) as caught:
+        with pytest.raises(StadtstimmeError) as caught:
             pipeline.ingest(Request(target))
-    print(caught.value.message)
+    assert caught.value.code == "disk_full"
     check_failed(data, caught.value.message, target, size)
     # the space the partial file took is free again (the catalog took at most a few pages)
     assert free(data.data_dir) >= before - 256 * 1024
@@ -100,10 +100,10 @@ def test_a_catalog_that_cannot_be_written_says_so(
     with Catalog(data.catalog_path) as catalog:
         pipeline = Pipeline(data, catalog, open_engine(data, catalog))
         fill(data.data_dir, leave=0)
-        with pytest.raises(DiskFull) as caught:
+        with pytest.raises(StadtstimmeError) as caught:
             pipeline.ingest(Request(str(big)))
     message = caught.value.message
-    assert "\n" not in message
+    assert caught.value.code == "disk_full" and "\n" not in message
     assert message.startswith(f"catalog {data.catalog_path}: cannot record {big}: ")
     assert "the disk is full" in message
     assert leftovers(data) == []
@@ -131,6 +131,7 @@ def test_rerun_after_freeing_space_completes(
         timeout=300,
     )
     assert failed.returncode == 1, failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
     (line,) = failed.stderr.strip().splitlines()
     assert line.startswith("error: fetch: no space left to ")
     check_failed(data, line.removeprefix("error: "), target, size)

@@ -9,6 +9,7 @@ import pytest
 
 from archive.errors import ModelUnavailable
 from ingest import model
+from tests.ingest.mounts import tmpfs
 
 
 def test_assembled_model_matches_the_known_checksum(model_dir: Path) -> None:
@@ -54,3 +55,16 @@ def test_model_setting_may_be_a_directory(model_dir: Path, tmp_path: Path) -> No
     empty.mkdir()
     with pytest.raises(ModelUnavailable, match=r"has no model\.bin"):
         model.resolve_model(str(empty), tmp_path)
+
+
+def test_too_little_space_is_said_before_assembling(tmp_path: Path) -> None:
+    """On a real 40 MB file system: the error says how much the model needs and how much there
+    is, and nothing is left half-written."""
+    with tmpfs(tmp_path / "models", "40m") as models:
+        with pytest.raises(ModelUnavailable) as caught:
+            model.assemble_offline_model(models)
+        message = caught.value.message
+        assert message.startswith("assembling the offline Whisper model needs 150 MB free in ")
+        assert f"in {models}, which has 4" in message  # 40-41 MB, as the file system counts
+        assert "\n" not in message
+        assert [p.name for p in models.iterdir()] == [".whisper-base.lock"]

@@ -10,6 +10,7 @@ import pytest
 
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.dates import PartialDate
 from archive.errors import FetchError, InvalidInput, MediaError
 from archive.models import Status
 from archive.search import Query, search
@@ -18,6 +19,8 @@ from ingest.pipeline import NO_SPEECH, Pipeline, Request
 from tests.conftest import Archive, Served
 
 pytestmark = pytest.mark.slow
+# The file each served target archives (a page archives the media it embeds).
+SERVED_MEDIA = {"statement.html": "embedded.mp4"}
 
 
 def pipeline_for(settings: Settings, catalog: Catalog, model: Any) -> Pipeline:
@@ -30,7 +33,10 @@ def test_every_served_kind_is_archived_and_searchable(archive: Archive) -> None:
         for name, outcome in archive.outcomes.items():
             statement = catalog.get(outcome.statement.id)
             assert statement.status == Status.INDEXED, name
-            assert statement.media_file and (archive.settings.media_dir / statement.media_file)
+            assert statement.media_file, name
+            archived = archive.settings.media_dir / statement.media_file
+            served = archive.server.root / SERVED_MEDIA.get(name, name)
+            assert archived.is_file() and archived.read_bytes() == served.read_bytes(), name
             assert catalog.passages(statement.id)
             assert statement.duration and statement.duration > 10
         results = search(catalog, engine, Query("Maskenpflicht"), None)
@@ -41,7 +47,7 @@ def test_every_served_kind_is_archived_and_searchable(archive: Archive) -> None:
         page = catalog.get(archive.outcomes["statement.html"].statement.id)
         assert page.title == "Wochenmarkt und Maskenpflicht"
         assert page.page_url == archive.server.url("statement.html")
-        assert page.municipality == "Köln" and page.published == "2026-09-22"
+        assert page.municipality == "Köln" and page.published == PartialDate(2026, 9, 22)
 
 
 def test_ingesting_again_returns_the_existing_statement(
@@ -71,6 +77,19 @@ def test_local_file(settings: Settings, server: Served, whisper_model: Any, tmp_
         assert archived.read_bytes() == source.read_bytes()
         again = pipeline_for(settings, catalog, whisper_model).ingest(Request(str(source)))
         assert again.existed and again.statement.id == outcome.statement.id
+
+
+def test_sidecar_language_is_the_transcription_hint(
+    settings: Settings, server: Served, whisper_model: Any, tmp_path: Path
+) -> None:
+    """The sidecar's language, checked against Whisper's list where it is read, is used."""
+    source = tmp_path / "speech.m4a"
+    shutil.copyfile(server.root / "c.m4a", source)
+    source.with_suffix(".json").write_text('{"language": "EN"}')
+    with Catalog(settings.catalog_path) as catalog:
+        outcome = pipeline_for(settings, catalog, whisper_model).ingest(Request(str(source)))
+    assert outcome.statement.status == Status.INDEXED
+    assert outcome.statement.language == "en"  # the default hint would make it "de"
 
 
 def test_silent_video_is_stored_with_a_note(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.catalog import MIGRATIONS, Catalog, _statements
+from archive.catalog import MIGRATIONS, Catalog, CatalogNeedsMigration, NoCatalog, _statements
 from archive.config import DataDirReadOnly, Settings
 from archive.search.fts import FtsEngine
 from tests.archive.seed import spoken, store
@@ -53,9 +53,7 @@ def _mount_problem(source: Path, mount: Path) -> str | None:
     bind = subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True)
     if bind.returncode:
         return f"mount --bind failed: {bind.stderr.decode().strip()}"
-    remount = subprocess.run(
-        ["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True
-    )
+    remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True)
     if remount.returncode:
         subprocess.run(["umount", str(mount)], check=False)
         return f"remount,ro failed: {remount.stderr.decode().strip()}"
@@ -232,9 +230,7 @@ def test_serve_answers_from_a_read_only_archive(seeded: tuple[ReadOnly, Seeded])
 @pytest.mark.parametrize(
     "args", [["search", "Maskenpflicht"], ["list"], ["export", "abc"], ["serve"]]
 )
-def test_missing_archive_is_named_and_nothing_is_created(
-    tmp_path: Path, args: list[str]
-) -> None:
+def test_missing_archive_is_named_and_nothing_is_created(tmp_path: Path, args: list[str]) -> None:
     data = tmp_path / "nowhere"
     line = one_error_line(run(environment(data), *args))
     assert line == (
@@ -261,3 +257,27 @@ def test_empty_catalog_is_named_like_a_missing_one(tmp_path: Path) -> None:
         assert f"the archive in {data} holds no statements yet" in one_error_line(
             run(environment(data), *args)
         )
+
+
+def test_a_catalog_being_set_up_reads_as_none_yet_and_an_old_one_does_not(tmp_path: Path) -> None:
+    """What a reader meets while a writer creates the catalog is "not yet", never a missing
+    table; a catalog of an older schema is no "not yet" but a migration to make."""
+    path = tmp_path / "catalog.sqlite3"
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        with pytest.raises(NoCatalog):
+            Catalog(path, readonly=True)
+        writer.execute("BEGIN IMMEDIATE")
+        first = MIGRATIONS[0]
+        assert isinstance(first, str)
+        for statement in _statements(first):
+            writer.execute(statement)
+        writer.execute("PRAGMA user_version = 1")
+        with pytest.raises(NoCatalog):  # not committed yet
+            Catalog(path, readonly=True)
+        writer.execute("COMMIT")
+        with pytest.raises(CatalogNeedsMigration, match="from schema version 1"):
+            Catalog(path, readonly=True)
+    finally:
+        writer.close()
