@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, ErrorOut
 from api.templating import templates
+from archive.analysis import load_models
 from archive.catalog import Catalog
 from archive.config import Settings, get_settings
 from archive.errors import StadtstimmeError
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # read-only archive is servable. NoCatalog, CatalogNeedsMigration here stop the start.
     with Catalog(settings.catalog_path, readonly=True) as catalog:
         open_engine(settings, catalog)
+    threading.Thread(target=load_models, name="load-splitters", daemon=True).start()
 
     app = FastAPI(
         title="Stadtstimme",

@@ -101,6 +101,12 @@ class _Splitters:
 _splitters = _Splitters()
 
 
+def load_models() -> None:
+    """Load the compound splitters now (a server does it in the background at start, so that
+    its first query with a compound does not wait seconds for them)."""
+    _splitters.load()
+
+
 _CACHES: dict[str, dict[str, Any]] = {}
 
 

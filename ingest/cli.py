@@ -27,10 +27,10 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -53,6 +53,7 @@ from archive.indexing import index_statement, is_transcribed
 from archive.models import Statement, Status
 from archive.search import Query, Results, Sort, search
 from archive.search.engines import open_engine
+from archive.text import clean_text
 
 app = typer.Typer(
     name="stadtstimme",
@@ -83,6 +84,17 @@ out = _console()
 err = _console(stderr=True)
 
 
+def _shown(value: object) -> str:
+    """A stored value as printed: never a control character, whatever an older catalog holds."""
+    return clean_text(str(value))
+
+
+def _record(statement: Statement) -> dict[str, Any]:
+    """A statement's catalog fields as JSON-ready values (`--json` of ingest and list)."""
+    values = {f.name: getattr(statement, f.name) for f in fields(statement)}
+    return values | {"published": statement.published and str(statement.published)}
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -94,6 +106,21 @@ class _OneLine(logging.Formatter):
         return f"stadtstimme: {record.levelname.lower()}: {record.getMessage()}"
 
 
+class _LogFile(logging.FileHandler):
+    """The data directory's log file; when it cannot be written (a full disk), one line on
+    stderr says so, once, instead of logging's own traceback."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            self.failed = True
+            error = sys.exc_info()[1]
+            sys.stderr.write(
+                f"stadtstimme: cannot write the log file {self.baseFilename}: {error}\n"
+            )
+
+
 def _log_to(settings: Settings) -> None:
     """Log to the data directory's stadtstimme.log (made only when something is logged), or,
     where it cannot be written, warnings and errors to stderr."""
@@ -101,7 +128,7 @@ def _log_to(settings: Settings) -> None:
     path = settings.log_path
     handler: logging.Handler
     if settings.writable() and (not path.exists() or os.access(path, os.W_OK)):
-        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+        handler = _LogFile(path, encoding="utf-8", delay=True)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         level, _log_file = logging.INFO, path
     else:
@@ -257,7 +284,9 @@ def _options(
 def _marked(snippet_html: str) -> Text:
     text = Text()
     for i, part in enumerate(re.split(r"</?mark>", snippet_html)):
-        text.append(html.unescape(part), style="bold reverse" if i % 2 else "")
+        text.append(
+            clean_text(html.unescape(part), one_line=False), style="bold reverse" if i % 2 else ""
+        )
     return text
 
 
@@ -325,17 +354,17 @@ def ingest(
                     continue
                 statement = outcome.statement
                 if as_json:
-                    out.print_json(data=asdict(statement) | {"existed": outcome.existed})
+                    out.print_json(data=_record(statement) | {"existed": outcome.existed})
                     continue
                 verb = "already archived" if outcome.existed else "archived"
                 duration = timecode(statement.duration or 0)
                 out.print(
-                    f"{verb}: {statement.id}  {statement.title}  ({duration})",
+                    f"{verb}: {statement.id}  {_shown(statement.title)}  ({duration})",
                     markup=False,
                     highlight=False,
                 )
                 if statement.note:
-                    out.print(f"  note: {statement.note}", markup=False, highlight=False)
+                    out.print(f"  note: {_shown(statement.note)}", markup=False, highlight=False)
         return failures
 
     failures = _run(work)
@@ -395,9 +424,8 @@ def search_command(
     )
     out.print(f"{_plural(results.total, 'statement')} ({places})", markup=False, highlight=False)
     for hit in results.statements:
-        s = hit.statement
-        head = Text(s.title, style="bold")
-        details = ", ".join(str(x) for x in (s.published, s.municipality, s.speaker) if x)
+        head = Text(_shown(hit.title), style="bold")
+        details = ", ".join(_shown(x) for x in (hit.published, hit.municipality, hit.speaker) if x)
         if details:
             head.append(f"  {details}", style="dim")
         out.print(head)
@@ -424,13 +452,12 @@ def list_command(
 
     statements = _run(work)
     if as_json:
-        rows = [asdict(s) | {"published": s.published and str(s.published)} for s in statements]
-        out.print_json(data=rows)
+        out.print_json(data=[_record(s) for s in statements])
         return
     for s in statements:
-        line = f"{s.id}  {s.status:<11} {s.published or ''!s:<10}  {s.title}"
+        line = f"{s.id}  {s.status:<11} {s.published or ''!s:<10}  {_shown(s.title)}"
         if s.error:
-            line += f"  [{s.error}]"
+            line += f"  [{_shown(s.error)}]"
         out.print(line, markup=False, highlight=False)
 
 
