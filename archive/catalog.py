@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.dates import PartialDate
-from archive.errors import NotFound, StadtstimmeError
+from archive.errors import CatalogNeedsMigration, CatalogUnavailable, NoCatalog, NotFound
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 
 log = logging.getLogger(__name__)
@@ -186,21 +186,6 @@ def _statement(row: sqlite3.Row) -> Statement:
 def _column(value: object) -> object:
     """A statement field as the catalog stores it."""
     return str(value) if isinstance(value, Status | PartialDate) else value
-
-
-class CatalogUnavailable(StadtstimmeError):
-    """A read-only open found no catalog it can read as it is."""
-
-    status = 503
-    code = "catalog_unavailable"
-
-
-class NoCatalog(CatalogUnavailable):
-    """No catalog yet: no file, or one that a writer has created but not yet set up."""
-
-
-class CatalogNeedsMigration(CatalogUnavailable):
-    """The catalog is older than this program; only a command that writes migrates it."""
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:

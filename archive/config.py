@@ -11,7 +11,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from archive.errors import StadtstimmeError
+from archive.errors import DataDirReadOnly
 
 DEFAULT_MODEL = "base"
 # The languages Whisper knows, as faster-whisper lists them (faster_whisper.tokenizer.
@@ -25,13 +25,6 @@ _WHISPER_CODES = (
 )
 WHISPER_LANGUAGES: tuple[str, ...] = tuple(_WHISPER_CODES.split())
 _WHISPER_LANGUAGES = frozenset(WHISPER_LANGUAGES)
-
-
-class DataDirReadOnly(StadtstimmeError):
-    """A command that must write met a data directory it cannot write."""
-
-    status = 503
-    code = "read_only"
 
 
 def language_code(value: str) -> str:

@@ -61,3 +61,25 @@ class Busy(StadtstimmeError):
 class Unauthorized(StadtstimmeError):
     status = 401
     code = "unauthorized"
+
+
+class DataDirReadOnly(StadtstimmeError):
+    """A command that must write met a data directory it cannot write."""
+
+    status = 503
+    code = "read_only"
+
+
+class CatalogUnavailable(StadtstimmeError):
+    """A read-only open found no catalog it can read as it is."""
+
+    status = 503
+    code = "catalog_unavailable"
+
+
+class NoCatalog(CatalogUnavailable):
+    """No catalog yet: no file, or one that a writer has created but not yet set up."""
+
+
+class CatalogNeedsMigration(CatalogUnavailable):
+    """The catalog is older than this program; only a command that writes migrates it."""

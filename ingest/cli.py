@@ -44,10 +44,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from archive.catalog import Catalog, NoCatalog
+from archive.catalog import Catalog
 from archive.config import Settings, language_code
 from archive.dates import PartialDate, parse_date
-from archive.errors import StadtstimmeError
+from archive.errors import NoCatalog, StadtstimmeError
 from archive.export import StatementDetail, timecode, transcript_text
 from archive.indexing import index_statement, is_transcribed
 from archive.models import Statement, Status
@@ -107,18 +107,14 @@ class _OneLine(logging.Formatter):
 
 
 class _LogFile(logging.FileHandler):
-    """The data directory's log file; when it cannot be written (a full disk), one line on
-    stderr says so, once, instead of logging's own traceback."""
+    """The data directory's log file. Where it cannot be written (a full disk), records are
+    dropped instead of logging's own traceback on stderr; the command's one line of error says
+    what happened, and `failed` tells it that the details could not be logged."""
 
     failed = False
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if not self.failed:
-            self.failed = True
-            error = sys.exc_info()[1]
-            sys.stderr.write(
-                f"stadtstimme: cannot write the log file {self.baseFilename}: {error}\n"
-            )
+        _LogFile.failed = True
 
 
 def _log_to(settings: Settings) -> None:
@@ -199,7 +195,10 @@ def _run(action: Callable[[], T]) -> T:
     except Exception as error:
         if _log_file is not None:
             logging.getLogger("stadtstimme").exception("unexpected error")
+        if _log_file is not None and not _LogFile.failed:
             where = f"details in {_log_file}"
+        elif _log_file is not None:
+            where = f"not logged: {_log_file} cannot be written"
         else:
             where = "not logged: the data directory cannot be written"
         err.print(

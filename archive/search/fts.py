@@ -22,8 +22,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from archive.analysis import Clause, analyse_text
-from archive.catalog import PASSAGE_BITS, Catalog, CatalogNeedsMigration
+from archive.catalog import PASSAGE_BITS, Catalog
 from archive.dates import PartialDate
+from archive.errors import CatalogNeedsMigration
 from archive.models import Passage, Statement, Status
 from archive.search import Matches, Query, RankedPassage, RankedStatement
 from archive.search.vocabulary import Vocabulary, spelled_terms

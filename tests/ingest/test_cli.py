@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.catalog import Catalog, NoCatalog
+from archive.catalog import Catalog
 from archive.config import Settings
+from archive.errors import NoCatalog
 from archive.models import Status
 from tests.conftest import Served
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.catalog import MIGRATIONS, Catalog, CatalogNeedsMigration, NoCatalog, _statements
-from archive.config import DataDirReadOnly, Settings
+from archive.catalog import MIGRATIONS, Catalog, _statements
+from archive.config import Settings
+from archive.errors import CatalogNeedsMigration, DataDirReadOnly, NoCatalog
 from archive.search.fts import FtsEngine
 from tests.archive.seed import spoken, store
 from tests.ingest.archives import (
