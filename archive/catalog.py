@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -188,6 +189,27 @@ def _column(value: object) -> object:
     return str(value) if isinstance(value, Status | PartialDate) else value
 
 
+BUSY_SECONDS = 30.0
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Put the catalog in WAL mode. SQLite answers "database is locked" at once, without waiting
+    for the busy timeout, when another process is creating or migrating the same new catalog
+    (several ingests started together on a fresh archive): that answer is retried here, as the
+    busy timeout would, for up to BUSY_SECONDS."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     """A connection that cannot write, and creates no file where it cannot write.
 
@@ -232,7 +254,7 @@ class Catalog:
             if readonly:
                 self.db.execute("PRAGMA query_only=ON")
             else:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                _wal(self.db)
                 self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
