@@ -1,6 +1,6 @@
-"""The search engines under one contract: the embedded FTS5 engine always, Meilisearch when a
-server is given (MEILI_URL, MEILI_MASTER_KEY); no Meilisearch server can be installed here, so
-without one those tests are skipped, saying why."""
+"""The search engines under one contract: the embedded FTS5 and tantivy engines always,
+Meilisearch when a server is given (MEILI_URL, MEILI_MASTER_KEY); no Meilisearch server can be
+installed here, so without one those tests are skipped, saying why."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from archive.catalog import Catalog
 from archive.search import Engine
 from archive.search.fts import FtsEngine
+from archive.search.tantivy import TantivyEngine
 from tests.search.relevance import seed
 
 MEILI_URL = os.environ.get("MEILI_URL")
@@ -31,6 +32,8 @@ class Seeded:
 def make_engine(kind: str, catalog: Catalog) -> Engine:
     if kind == "fts":
         return FtsEngine(catalog)
+    if kind == "tantivy":
+        return TantivyEngine(catalog, catalog.path.parent / "index")
     if not MEILI_URL:
         pytest.skip(NO_MEILI)
     from archive.search.meili import MeiliEngine
@@ -40,7 +43,7 @@ def make_engine(kind: str, catalog: Catalog) -> Engine:
     )
 
 
-@pytest.fixture(params=["fts", "meili"])
+@pytest.fixture(params=["fts", "tantivy", "meili"])
 def engine_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

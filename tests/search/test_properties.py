@@ -1,4 +1,5 @@
-"""No query string, however odd, makes search raise: hypothesis against 10,000 indexed passages."""
+"""No query string, however odd, makes search raise: hypothesis against 10,000 indexed passages,
+in each embedded engine."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from archive.catalog import Catalog, statement_id_for
 from archive.dates import PartialDate
 from archive.indexing import index_statement
 from archive.models import Passage, Statement, Transcript, Word
-from archive.search import Query, search
-from archive.search.fts import FtsEngine
+from archive.search import Engine, Query, search
+from tests.search.conftest import make_engine
 
 PASSAGES = 10_000
 VOCABULARY = [
@@ -69,12 +70,14 @@ VOCABULARY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog, FtsEngine]]:
+@pytest.fixture(scope="module", params=["fts", "tantivy"])
+def archive(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Catalog, Engine]]:
     path: Path = tmp_path_factory.mktemp("properties") / "catalog.sqlite3"
     rng = random.Random(7)
     with Catalog(path) as catalog:
-        engine = FtsEngine(catalog)
+        engine = make_engine(str(request.param), catalog)
         for number in range(PASSAGES // 20):
             origin = f"property:{number}"
             statement = catalog.claim(
@@ -94,8 +97,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog,
             with catalog.transaction():
                 catalog.save_transcript(statement.id, Transcript("de", 600.0), passages, None)
                 index_statement(catalog, engine, statement.id)
-        count = catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
-        assert count == PASSAGES
+        passages = catalog.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        assert passages == PASSAGES
         yield catalog, engine
 
 
@@ -114,9 +117,7 @@ ODD = st.one_of(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=ODD, sort=st.sampled_from(["relevance", "newest", "oldest"]), page=st.integers(1, 3))
-def test_no_query_raises(
-    archive: tuple[Catalog, FtsEngine], text: str, sort: str, page: int
-) -> None:
+def test_no_query_raises(archive: tuple[Catalog, Engine], text: str, sort: str, page: int) -> None:
     catalog, engine = archive
     results = search(catalog, engine, Query(text, sort=sort, page=page), None)  # type: ignore[arg-type]
     assert results.total >= len(results.statements)
@@ -124,7 +125,7 @@ def test_no_query_raises(
         assert hit.passages
 
 
-def test_a_common_word_is_found_with_facets_and_trend(archive: tuple[Catalog, FtsEngine]) -> None:
+def test_a_common_word_is_found_with_facets_and_trend(archive: tuple[Catalog, Engine]) -> None:
     catalog, engine = archive
     results = search(catalog, engine, Query("Maskenpflicht"), None)
     assert results.total == PASSAGES // 20

@@ -1,0 +1,752 @@
+"""The embedded tantivy engine: an index directory beside the catalog, no server, BM25 over all
+matches, and counts (facets, trend, grouping) computed in bulk with numpy.
+
+Opt-in for now (STADTSTIMME_ENGINE=tantivy); the FTS5 engine stays the default until the rest of
+issue 7 (swap-in, crash reconciliation, reindex into a new directory) is done.
+
+The index holds one document per passage:
+- `rowid` (fast): the catalog's passage row id, seq << 16 | position;
+- `seq` (indexed, fast): the statement's seq, to delete, filter and count by statement;
+- `terms`: the analyser's word terms in order (archive.analysis), with positions: words,
+  phrases and BM25 are matched and scored here;
+- `heads`, `modifiers`: compound parts, indexed without frequencies or positions: they make a
+  part find its compound but are not scored by BM25 (summing BM25 over fields, each with its own
+  IDF, agreed far worse with FTS5's BM25 than scoring the terms field alone);
+- `digest` (fast): 8 bytes of BLAKE2b of the passage's text. Removing a statement counts the
+  did-you-mean vocabulary out from the texts it was counted in from: the catalog's, when their
+  digests show that it still holds those texts (a takedown, indexing the same transcript
+  again); otherwise (a statement transcribed anew) from the terms the index itself holds for
+  the statement, read from its term dictionary (exact, but it scans the postings). Storing each
+  passage's terms instead took more than half the index.
+All three text fields use tantivy's built-in `whitespace` tokenizer: our terms are already
+folded and stemmed, and it neither lowercases nor drops long tokens (the `default` tokenizer
+drops tokens over 40 characters).
+
+Ranking, and how it was chosen. Each word (or prefix) has one IDF, that of the passages holding
+it in any of the three fields, as FTS5 computes a phrase's: its BM25 in `terms` is boosted to
+that IDF, and a passage holding it only as a compound part scores HEAD_WEIGHT or MODIFIER_WEIGHT
+times it (a constant, since parts are not scored). Measured against full FTS5 BM25 (every match
+ranked, column weights 1/0.6/0.3), mean share of the top-10 passages in common, 50 queries each,
+on bench/search.py's 20,000-passage corpus: parts at FTS5's 0.6/0.3 with each field's own IDF:
+common words .51, prefixes .22; one IDF per word: .77 and .58; parts at 0.3/0.15: .83 and .62;
+at 0.1/0.05: .86 and .61, as with parts unweighted (.86, .60). Rare words .99, phrases .96
+throughout. The relevance set (tests/search/relevance.json) scores the same for all of these
+(recall@5 1.0, P@5 .989, MRR 1.0, as FTS5): it has too few statements to tell them apart.
+
+Queries are built from archive.analysis.parse_query's clauses, never from user text:
+- a word: the term in `terms`, or in `heads`, or in `modifiers`;
+- a phrase: a phrase query on `terms`;
+- a prefix: expanded completely from the term dictionaries of the current searcher (every term
+  of each field that starts with it; not tantivy's phrase_prefix_query, which stops at 50) and
+  weighed as one word (one IDF for all expansions); the MAX_SCORED_EXPANSION most frequent
+  expansions in `terms` are scored by BM25, any further ones and the compound parts match
+  through term sets with constant scores. A phrase ending in a prefix (only an excluded
+  `-Kita-Öff*` makes one) is matched in `terms` only, as phrases are (FTS5 matches it in any
+  column);
+- exclusions: must-not clauses.
+
+A search runs one terms aggregation over `seq` (split by seq range when the catalog has more
+statements than tantivy's bucket limit allows), which gives every matching statement and its
+number of matching passages. Visibility (indexed status), filters and dates are masks over numpy
+arrays indexed by seq, built from the catalog's statements and cached per catalog version;
+facets and the trend are bincounts over them. Relevance order is each statement's best passage
+by BM25 over all matches (top-k passages, widened until the page is full); date order comes from
+the arrays, undated last, as in the FTS5 engine.
+
+Writing: one writer per index at a time. Within a process a lock serialises writers; across
+processes a writer that meets LockBusy retries with backoff for up to WRITER_WAIT_S seconds.
+Every write takes the catalog's transaction first and the index writer second (the same order
+in every process), updates the vocabulary in that transaction and commits the index last, so a
+failed index write rolls the vocabulary back. Every process's searcher reloads when the index's
+meta.json changed, so that a commit (a takedown) shows at once in every serving process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import tantivy
+
+from archive.analysis import Analysed, Clause, ParsedQuery, analyse_text
+from archive.catalog import PASSAGE_BITS, PASSAGES_PER_STATEMENT, Catalog
+from archive.dates import PartialDate
+from archive.errors import Busy, CatalogNeedsMigration, CatalogUnavailable
+from archive.models import Passage, Statement, Status
+from archive.search import Matches, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import Vocabulary, spelled_terms
+
+FORMAT = 1  # of the documents and fields below; kept in FORMAT_FILE
+FORMAT_FILE = "stadtstimme-index.json"
+TOKENIZER = "whitespace"
+# A passage that holds a query word only as a compound part scores this share of the word's IDF:
+# enough to rank a head above a modifier, too little to outrank the word said whole (see the
+# module docstring for how it was chosen).
+HEAD_WEIGHT = 0.1
+MODIFIER_WEIGHT = 0.05
+PARTS: tuple[tuple[str, float], ...] = (("heads", HEAD_WEIGHT), ("modifiers", MODIFIER_WEIGHT))
+MAX_SCORED_EXPANSION = 1000  # prefix expansions scored by BM25; the rest match unscored
+MAX_REGEX_EXPANSION = 16_000  # below tantivy's RegexPhraseQuery limit (1 << 14 terms)
+# tantivy's aggregations stop at 65,000 buckets: counts per statement are taken over seq ranges
+# of at most AGGREGATION_SEQS statements, in one request each.
+AGGREGATION_BUCKETS = 65_000
+AGGREGATION_SEQS = 60_000
+# A relevance page ranks the top max(FIRST_PASSAGES, FIRST_PER_STATEMENT * statements wanted)
+# passages first, and WIDEN times more until they hold the statements wanted (or all matches).
+FIRST_PASSAGES = 64
+FIRST_PER_STATEMENT = 4
+WIDEN = 4
+# The best passages of a page's statements come from one search over all their matches when
+# these are at most this many, else from one search per statement.
+MAX_BATCHED = 20_000
+WRITER_HEAP = 64_000_000
+WRITER_THREADS = 1
+WRITER_WAIT_S = 600.0
+WRITER_BACKOFF_S = (0.01, 1.0)  # first and longest pause between attempts
+
+_MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
+_TQ = tantivy.Query
+_CODED = ("municipality", "speaker", "source", "language")
+FACETS = ("municipality", "speaker", "year")
+FIELDS = ("terms", "heads", "modifiers")
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+
+class IndexBusy(Busy):
+    """Another process held the index writer longer than WRITER_WAIT_S."""
+
+    status = 503
+    code = "index_busy"
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    # Integers, not unsigned: Python ints are signed 64-bit in the binding.
+    builder.add_integer_field("rowid", fast=True)
+    builder.add_integer_field("seq", indexed=True, fast=True)
+    builder.add_text_field("terms", tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_text_field("heads", tokenizer_name=TOKENIZER, index_option="basic")
+    builder.add_text_field("modifiers", tokenizer_name=TOKENIZER, index_option="basic")
+    builder.add_integer_field("digest", fast=True)
+    return builder.build()
+
+
+def digest(text: str) -> int:
+    """A passage text's digest, as a signed 64-bit integer (what the binding's ints are)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
+
+
+def document(rowid: int, text: str, analysed: Analysed) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_integer("rowid", rowid)
+    doc.add_integer("seq", rowid >> PASSAGE_BITS)
+    doc.add_text("terms", " ".join(analysed.terms))
+    doc.add_text("heads", " ".join(analysed.heads))
+    doc.add_text("modifiers", " ".join(analysed.modifiers))
+    doc.add_integer("digest", digest(text))
+    return doc
+
+
+# -- one index per directory and process -------------------------------------------------------
+
+
+class _Handle:
+    """A tantivy index directory opened once per process and shared by every engine and thread
+    that uses it: opening costs, and one reader serves all searches."""
+
+    def __init__(self, directory: Path, readonly: bool) -> None:
+        self.directory = directory
+        meta = directory / "meta.json"
+        marker = directory / FORMAT_FILE
+        if not meta.exists():
+            if readonly:  # a read-only command creates nothing
+                raise CatalogNeedsMigration(
+                    f"there is no search index in {directory} yet: run a writing command "
+                    "such as `stadtstimme reindex` first"
+                )
+            directory.mkdir(parents=True, exist_ok=True)
+        elif _format(marker) not in (None, FORMAT):  # tantivy itself refuses another schema
+            raise CatalogNeedsMigration(
+                f"the search index in {directory} was made by another version of Stadtstimme: "
+                "remove the directory and run `stadtstimme reindex`"
+            )
+        try:
+            self.index = tantivy.Index(build_schema(), path=str(directory), reuse=True)
+        except ValueError as error:
+            raise CatalogUnavailable(f"cannot open the search index {directory}: {error}") from None
+        if not readonly and not marker.exists():
+            written = marker.with_suffix(f".{os.getpid()}.tmp")
+            written.write_text(json.dumps({"format": FORMAT}) + "\n", encoding="utf-8")
+            written.replace(marker)
+        self.schema = self.index.schema
+        self._meta = meta
+        self._stamp = self._meta_stamp()
+        self._write_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+
+    def _meta_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            found = self._meta.stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+    def searcher(self) -> tantivy.Searcher:
+        """A searcher on the last commit of any process: tantivy replaces meta.json at every
+        commit, so a changed file means a reload (a stat costs microseconds)."""
+        stamp = self._meta_stamp()
+        if stamp != self._stamp:
+            with self._reload_lock:
+                self.index.reload()
+                self._stamp = stamp
+        return self.index.searcher()
+
+    def fresh_searcher(self) -> tantivy.Searcher:
+        with self._reload_lock:
+            self.index.reload()
+            self._stamp = self._meta_stamp()
+        return self.index.searcher()
+
+    @contextmanager
+    def writer(self) -> Iterator[tantivy.IndexWriter]:
+        """The index's one writer, for one change: rolled back if the body raises, released
+        (after the merges it started) when the body ends, the reader reloaded then."""
+        with self._write_lock:
+            writer = self._take_writer()
+            try:
+                yield writer
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+                self.fresh_searcher()
+
+    def _take_writer(self) -> tantivy.IndexWriter:
+        """The writer, waiting while another process holds it (tantivy: LockBusy)."""
+        deadline = time.monotonic() + WRITER_WAIT_S
+        pause, longest = WRITER_BACKOFF_S
+        while True:
+            try:
+                return self.index.writer(WRITER_HEAP, WRITER_THREADS)
+            except ValueError as error:
+                if "LockBusy" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        f"the search index {self.directory} has been busy with another writer "
+                        f"for {WRITER_WAIT_S:.0f} s"
+                    ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+
+def _format(marker: Path) -> int | None:
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = found.get("format") if isinstance(found, dict) else None
+    return value if isinstance(value, int) else None
+
+
+_HANDLES: dict[tuple[str, int, int], _Handle] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def _handle(directory: Path, readonly: bool) -> _Handle:
+    with _HANDLES_LOCK:
+        try:
+            found = directory.stat()
+        except FileNotFoundError:
+            key = None
+        else:  # a directory removed and made anew is a new index
+            key = (str(directory.resolve()), found.st_dev, found.st_ino)
+            if key in _HANDLES:
+                return _HANDLES[key]
+        handle = _Handle(directory, readonly)
+        if key is None:
+            found = directory.stat()
+            key = (str(directory.resolve()), found.st_dev, found.st_ino)
+        _HANDLES[key] = handle
+        return handle
+
+
+# -- statement facts as arrays indexed by seq --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Every catalog statement's searchable facts, as arrays indexed by seq (codes: -1 = none)."""
+
+    ids: list[str]
+    visible: Bools  # indexed (not hidden, not failed, not half-done)
+    codes: dict[str, Ints]  # municipality, speaker, source, language
+    values: dict[str, list[str]]  # code -> value, per field
+    lookup: dict[str, dict[str, int]]  # value -> code, per field
+    year: Ints  # 0: undated
+    month: Ints  # year * 12 + month - 1; -1: no month known
+    first: Ints  # proleptic ordinal of the first day the date may name; 0: undated
+    last: Ints
+    order: Ints  # YYYYMMDD with 00 for an unknown month or day (the dates' order); -1: undated
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> Facts:
+        rows = catalog.statement_facts()
+        size = max(rows, default=-1) + 1
+        ids = [""] * size
+        visible = np.zeros(size, np.bool_)
+        codes = {name: np.full(size, -1, np.int64) for name in _CODED}
+        values: dict[str, list[str]] = {name: [] for name in _CODED}
+        lookup: dict[str, dict[str, int]] = {name: {} for name in _CODED}
+        year = np.zeros(size, np.int64)
+        month = np.full(size, -1, np.int64)
+        first = np.zeros(size, np.int64)
+        last = np.zeros(size, np.int64)
+        order = np.full(size, -1, np.int64)
+        indexed = str(Status.INDEXED)
+        for seq in sorted(rows):
+            sid, status, published, *coded = rows[seq]
+            ids[seq] = sid
+            visible[seq] = status == indexed
+            for name, value in zip(_CODED, coded, strict=True):
+                if value:
+                    code = lookup[name].get(value)
+                    if code is None:
+                        code = lookup[name][value] = len(values[name])
+                        values[name].append(value)
+                    codes[name][seq] = code
+            date = PartialDate.stored(published)
+            if date is not None:
+                year[seq] = date.year
+                if date.month:
+                    month[seq] = date.year * 12 + date.month - 1
+                first[seq] = date.first.toordinal()
+                last[seq] = date.last.toordinal()
+                order[seq] = date.year * 10_000 + (date.month or 0) * 100 + (date.day or 0)
+        return cls(ids, visible, codes, values, lookup, year, month, first, last, order)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def allowed(self, query: Query) -> Bools:
+        """Which statements the query may find: indexed, equal on every filter, dated within
+        the range where one is given (overlapping it, however precise the date)."""
+        mask = self.visible.copy()
+        for name, value in query.filters.items():
+            code = self.lookup[name].get(value)
+            if code is None:
+                return np.zeros(self.size, np.bool_)
+            mask &= self.codes[name] == code
+        if query.date_from or query.date_to:
+            mask &= self.order >= 0
+            if query.date_from:
+                mask &= self.last >= query.date_from.first.toordinal()
+            if query.date_to:
+                mask &= self.first <= query.date_to.last.toordinal()
+        return mask
+
+    def tally(self, seqs: Ints, passages: Ints) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+        """Facets (statements per municipality, speaker, year) and the trend (matching passages
+        per month) of the matching statements `seqs`, each with its matching passages."""
+        facets = {name: _counted(self.values[name], self.codes[name][seqs]) for name in _CODED[:2]}
+        years = self.year[seqs]
+        found, counts = np.unique(years[years > 0], return_counts=True)
+        facets["year"] = _most_common([str(y) for y in found.tolist()], counts)
+        months = self.month[seqs]
+        named = months >= 0
+        found, where = np.unique(months[named], return_inverse=True)
+        sums = np.bincount(where, weights=passages[named], minlength=len(found))
+        trend = {
+            f"{m // 12:04d}-{m % 12 + 1:02d}": round(n)
+            for m, n in zip(found.tolist(), sums.tolist(), strict=True)
+        }
+        return facets, trend
+
+    def dated(self, seqs: Ints, newest: bool) -> Ints:
+        """`seqs` by date, newest or oldest first, ties by seq likewise; undated last, newest
+        (highest seq) first."""
+        keys = self.order[seqs]
+        dated = keys >= 0
+        with_date, keys = seqs[dated], keys[dated]
+        if newest:
+            ordered = with_date[np.lexsort((-with_date, -keys))]
+        else:
+            ordered = with_date[np.lexsort((with_date, keys))]
+        return np.concatenate([ordered, np.sort(seqs[~dated])[::-1]])
+
+
+def _counted(values: list[str], codes: Ints) -> dict[str, int]:
+    coded = codes[codes >= 0]
+    counts = np.bincount(coded, minlength=len(values))
+    present = np.flatnonzero(counts)
+    return _most_common([values[c] for c in present.tolist()], counts[present])
+
+
+def _most_common(names: list[str], counts: npt.NDArray[np.int64]) -> dict[str, int]:
+    """Names by count, most first (ties in the given order, as Counter.most_common)."""
+    order = np.argsort(-counts, kind="stable")
+    return {names[i]: int(counts[i]) for i in order.tolist()}
+
+
+_FACTS: dict[str, tuple[int, Facts]] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def facts(catalog: Catalog) -> Facts:
+    """The catalog's Facts, cached per catalog file until a statement changes."""
+    key = f"{catalog.path}:{catalog.path.stat().st_ino}"
+    version = catalog.statements_version()
+    cached = _FACTS.get(key)
+    if cached is None or cached[0] != version:
+        cached = (version, Facts.of(catalog))
+        with _FACTS_LOCK:
+            _FACTS[key] = cached
+    return cached[1]
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+class QueryBuilder:
+    """tantivy queries for parsed clauses, on one searcher (whose term dictionaries expand
+    prefixes and whose document frequencies weigh compound parts)."""
+
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema) -> None:
+        self.searcher = searcher
+        self.schema = schema
+        self.docs = max(1, searcher.num_docs)
+
+    def idf(self, docs: int) -> float:
+        """BM25's IDF, as tantivy computes it."""
+        docs = min(docs, self.docs)
+        return math.log(1.0 + (self.docs - docs + 0.5) / (docs + 0.5))
+
+    def query(self, parsed: ParsedQuery) -> tantivy.Query | None:
+        """The query for all clauses; None when it cannot match anything."""
+        parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for clause in parsed.positive:
+            found = self.clause(clause)
+            if found is None:
+                return None
+            parts.append((_MUST, found))
+        for clause in parsed.excluded:
+            found = self.clause(clause)
+            if found is not None:
+                parts.append((_MUST_NOT, found))
+        if not parts:
+            return None
+        return parts[0][1] if len(parts) == 1 else _TQ.boolean_query(parts)
+
+    def clause(self, clause: Clause) -> tantivy.Query | None:
+        if clause.prefix:
+            if clause.phrase:
+                return self.phrase_prefix(clause.terms[:-1], clause.terms[-1])
+            return self.prefix(clause.terms[0])
+        if clause.phrase:
+            return _TQ.phrase_query(self.schema, "terms", [*clause.terms])
+        return self.word(clause.terms[0])
+
+    def word(self, term: str) -> tantivy.Query | None:
+        """The word in `terms` (BM25), or as a compound part (a constant), all weighed with one
+        IDF: that of the passages holding it in any field, as FTS5 computes a phrase's."""
+        docs = {field: self.searcher.doc_freq(field, term) for field in FIELDS}
+        idf = self.idf(sum(docs.values()))
+        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if docs["terms"]:
+            said = _TQ.term_query(self.schema, "terms", term, "freq")
+            should.append((_SHOULD, self.reweighed(said, idf, docs["terms"])))
+        for field, weight in PARTS:
+            if docs[field]:
+                part = _TQ.term_query(self.schema, field, term, "basic")
+                should.append((_SHOULD, _TQ.const_score_query(part, weight * idf)))
+        return _TQ.boolean_query(should) if should else None
+
+    def reweighed(self, query: tantivy.Query, idf: float, docs: int) -> tantivy.Query:
+        """A term query on `terms` whose BM25 uses `idf` instead of the term's own."""
+        own = self.idf(docs)
+        return query if math.isclose(idf, own) else _TQ.boost_query(query, idf / own)
+
+    def prefix(self, prefix: str) -> tantivy.Query | None:
+        """Every term of every field that starts with the prefix (the term dictionaries are
+        complete; tantivy's phrase_prefix_query stops at 50 terms), weighed as one word: each
+        expansion's BM25 with the IDF of the passages holding any of them, as FTS5 does."""
+        found = {field: self.searcher.terms_with_prefix(field, prefix) for field in FIELDS}
+        idf = self.idf(sum(n for field in FIELDS for _, n in found[field]))
+        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        said = found["terms"]  # most passages first
+        scored = said[:MAX_SCORED_EXPANSION]
+        for term, docs in scored:
+            query = _TQ.term_query(self.schema, "terms", term, "freq")
+            should.append((_SHOULD, self.reweighed(query, idf, docs)))
+        if len(said) > len(scored):
+            rest = _TQ.term_set_query(self.schema, "terms", [t for t, _ in said[len(scored) :]])
+            should.append((_SHOULD, _TQ.const_score_query(rest, idf)))
+        for field, weight in PARTS:
+            if found[field]:
+                parts = _TQ.term_set_query(self.schema, field, [t for t, _ in found[field]])
+                should.append((_SHOULD, _TQ.const_score_query(parts, weight * idf)))
+        return _TQ.boolean_query(should) if should else None
+
+    def phrase_prefix(self, words: Sequence[str], prefix: str) -> tantivy.Query | None:
+        """A phrase whose last word is a prefix, in `terms`: every expansion counts."""
+        found = self.searcher.terms_with_prefix("terms", prefix)
+        if not found:
+            return None
+        if len(found) + len(words) <= MAX_REGEX_EXPANSION:
+            # Terms are letters and digits; escaped all the same.
+            pattern: list[str | tuple[int, str]] = [re.escape(w) for w in words]
+            pattern.append(re.escape(prefix) + ".*")
+            return _TQ.regex_phrase_query(self.schema, "terms", pattern)
+        phrases = [
+            (_SHOULD, _TQ.phrase_query(self.schema, "terms", [*words, term])) for term, _ in found
+        ]
+        return _TQ.boolean_query(phrases)
+
+
+# -- the engine --------------------------------------------------------------------------------
+
+
+class TantivyEngine:
+    """The search protocol on a tantivy index in `directory` (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, directory: Path) -> None:
+        self.catalog = catalog
+        self.directory = directory
+        self.vocabulary = Vocabulary(catalog)
+        self._index = _handle(directory, catalog.readonly)
+
+    # writing
+
+    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
+        """Replace the statement's passages: delete by seq, add, commit; the vocabulary counts
+        out what the index held and counts in the new passages."""
+        docs = []
+        spelled = []
+        for rowid, passage in passages:
+            text = passage.text
+            docs.append(document(rowid, text, analyse_text(text)))
+            spelled.append(spelled_terms(text))
+        seqs = {rowid >> PASSAGE_BITS for rowid, _ in passages}
+        if statement.seq is not None:
+            seqs.add(statement.seq)
+        with self.catalog.transaction(), self._index.writer() as writer:
+            searcher = self._index.fresh_searcher()
+            for seq in sorted(seqs):
+                self.vocabulary.remove(self._held(searcher, seq, passages))
+                writer.delete_documents_by_term("seq", seq)
+            for doc in docs:
+                writer.add_document(doc)
+            self.vocabulary.add(spelled)
+            writer.commit()
+
+    def delete(self, statement_id: str) -> None:
+        statement = self.catalog.find(statement_id)
+        if statement is None or statement.seq is None:
+            return
+        with self.catalog.transaction(), self._index.writer() as writer:
+            searcher = self._index.fresh_searcher()
+            held = self._held(searcher, statement.seq, self.catalog.passages(statement_id))
+            if not held:
+                return
+            writer.delete_documents_by_term("seq", statement.seq)
+            self.vocabulary.remove(held)
+            writer.commit()
+
+    def clear(self) -> None:
+        with self.catalog.transaction(), self._index.writer() as writer:
+            writer.delete_all_documents()
+            self.vocabulary.clear()
+            writer.commit()
+            writer.garbage_collect_files()
+
+    def _held(
+        self, searcher: tantivy.Searcher, seq: int, texts: Sequence[tuple[int, Passage]]
+    ) -> list[list[str]]:
+        """The terms of each passage the index holds for a statement (for Vocabulary.remove).
+
+        From `texts` (row ids and passages, the catalog's) when the digests show that the index
+        holds exactly those texts; else from the index's term dictionary, restricted to the
+        statement's passages (every term with the number of them that hold it)."""
+        own = _TQ.term_query(self._index.schema, "seq", seq)
+        addresses = [address for _, address in searcher.search(own, PASSAGES_PER_STATEMENT).hits]
+        if not addresses:
+            return []
+        rowids = [int(found or 0) for found in searcher.fast_field_values("rowid", addresses)]
+        digests = [int(found or 0) for found in searcher.fast_field_values("digest", addresses)]
+        current = {rowid: passage.text for rowid, passage in texts}
+        if all(
+            rowid in current and found == digest(current[rowid])
+            for rowid, found in zip(rowids, digests, strict=True)
+        ):
+            return [list(spelled_terms(current[rowid])) for rowid in rowids]
+        counted = searcher.terms_with_prefix("terms", "", filter_query=own)
+        return [[term] for term, passages in counted for _ in range(passages)]
+
+    # searching
+
+    def search(self, query: Query) -> Matches:
+        parsed = query.parsed
+        if parsed.empty:
+            return Matches(0, [])
+        searcher = self._index.searcher()
+        builder = QueryBuilder(searcher, self._index.schema)
+        built = builder.query(parsed)
+        if built is None:  # a word no passage holds
+            return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
+        known = facts(self.catalog)
+        seqs, counts = self._counts(searcher, built, known.size)
+        allowed = known.allowed(query)[seqs]
+        shown, shown_counts = seqs[allowed], counts[allowed]
+        facets, trend = known.tally(shown, shown_counts)
+        total = len(shown)
+        first = (query.page - 1) * query.per_page
+        wanted = first + query.per_page
+        ranked: dict[int, list[tuple[float, int]]] = {}
+        if query.per_page <= 0 or first >= total:
+            page: list[int] = []
+        elif query.sort == "relevance":
+            excluded = seqs[~allowed]
+            available = int(shown_counts.sum())
+            ranked = self._ranked(searcher, built, shown, excluded, available, wanted)
+            page = list(ranked)[first:wanted]
+        else:
+            page = known.dated(shown, newest=query.sort == "newest")[first:wanted].tolist()
+        where = np.searchsorted(shown, page)  # shown is sorted by seq
+        counted = list(zip(page, shown_counts[where].tolist(), strict=True))
+        best = self._best(searcher, built, counted, ranked, query.passages_per_statement)
+        statements = [RankedStatement(known.ids[seq], best[seq]) for seq in page]
+        return Matches(total=total, statements=statements, facets=facets, trend=trend)
+
+    def _counts(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, size: int
+    ) -> tuple[Ints, Ints]:
+        """Every statement (of seq < size) with matching passages, and how many: one terms
+        aggregation over seq, or one per range of AGGREGATION_SEQS seqs when more statements
+        exist (tantivy's aggregations stop at AGGREGATION_BUCKETS buckets)."""
+        if size <= AGGREGATION_SEQS:
+            ranges: list[tuple[int, int] | None] = [None]
+        else:
+            ranges = [
+                (low, min(low + AGGREGATION_SEQS, size) - 1)
+                for low in range(0, size, AGGREGATION_SEQS)
+            ]
+        keys: list[Ints] = []
+        values: list[Ints] = []
+        for bounds in ranges:
+            within = query
+            if bounds is not None:
+                seq_range = _TQ.range_query(
+                    self._index.schema, "seq", tantivy.FieldType.Integer, bounds[0], bounds[1]
+                )
+                within = _TQ.boolean_query([(_MUST, query), (_MUST, seq_range)])
+            request = {
+                "seq": {
+                    "terms": {
+                        "field": "seq",
+                        "size": AGGREGATION_BUCKETS,
+                        "segment_size": AGGREGATION_BUCKETS,
+                    }
+                }
+            }
+            buckets = searcher.aggregate(within, request)["seq"]["buckets"]
+            keys.append(np.fromiter((b["key"] for b in buckets), np.int64, len(buckets)))
+            values.append(np.fromiter((b["doc_count"] for b in buckets), np.int64, len(buckets)))
+        seqs = np.concatenate(keys)
+        counts = np.concatenate(values)
+        inside = (seqs >= 0) & (seqs < size)  # passages of statements the catalog lacks
+        order = np.argsort(seqs[inside], kind="stable")
+        return seqs[inside][order], counts[inside][order]
+
+    def _ranked(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        shown: Ints,
+        excluded: Ints,
+        available: int,
+        wanted: int,
+    ) -> dict[int, list[tuple[float, int]]]:
+        """The first `wanted` statements by their best passage (BM25 over all matches), each
+        with the scored passages seen, best first. Statements that match but may not be shown
+        are filtered out inside tantivy (by the smaller of the two seq sets), so that they take
+        no place among the top passages."""
+        if len(excluded):
+            schema = self._index.schema
+            if len(shown) <= len(excluded):
+                only = _TQ.term_set_query(schema, "seq", shown.tolist())
+                query = _TQ.boolean_query(
+                    [(_MUST, query), (_MUST, _TQ.const_score_query(only, 0.0))]
+                )
+            else:
+                other = _TQ.term_set_query(schema, "seq", excluded.tolist())
+                query = _TQ.boolean_query([(_MUST, query), (_MUST_NOT, other)])
+        limit = max(1, min(available, max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)))
+        while True:
+            hits = searcher.search(query, limit).hits  # limit 0 would panic
+            rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
+            ranked: dict[int, list[tuple[float, int]]] = {}
+            for (score, _), rowid in zip(hits, rowids, strict=True):
+                if rowid is not None:
+                    ranked.setdefault(int(rowid) >> PASSAGE_BITS, []).append((-score, int(rowid)))
+            if len(ranked) >= wanted or limit >= available:
+                return ranked
+            limit = min(available, limit * WIDEN)
+
+    def _best(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        page: Sequence[tuple[int, int]],
+        ranked: dict[int, list[tuple[float, int]]],
+        per_statement: int,
+    ) -> dict[int, tuple[RankedPassage, ...]]:
+        """The best passages of each (seq, matching passages) on the page, lower score better
+        (BM25 negated): those ranking saw, else from one search over every match of the
+        statements that need more (their matches counted, so none is missed)."""
+        best: dict[int, tuple[RankedPassage, ...]] = {}
+        needed: dict[int, int] = {}
+        for seq, matching in page:
+            wanted = min(matching, per_statement)
+            seen = ranked.get(seq, [])
+            if len(seen) >= wanted:
+                best[seq] = _passages(seen, wanted)
+            else:
+                needed[seq] = matching
+        if not needed:
+            return best
+        total = sum(needed.values())
+        if total <= MAX_BATCHED:
+            batches = [([*needed], total)]
+        else:
+            batches = [([seq], min(n, per_statement)) for seq, n in needed.items()]
+        for seqs, limit in batches:
+            own = _TQ.term_set_query(self._index.schema, "seq", seqs)
+            within = _TQ.boolean_query([(_MUST, query), (_MUST, _TQ.const_score_query(own, 0.0))])
+            hits = searcher.search(within, max(1, limit)).hits  # limit 0 would panic
+            rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
+            found: dict[int, list[tuple[float, int]]] = {seq: [] for seq in seqs}
+            for (score, _), rowid in zip(hits, rowids, strict=True):
+                if rowid is not None and int(rowid) >> PASSAGE_BITS in found:
+                    found[int(rowid) >> PASSAGE_BITS].append((-score, int(rowid)))
+            for seq in seqs:
+                best[seq] = _passages(found[seq], min(needed[seq], per_statement))
+        return best
+
+
+def _passages(scored: list[tuple[float, int]], wanted: int) -> tuple[RankedPassage, ...]:
+    return tuple(RankedPassage(rowid, score) for score, rowid in sorted(scored)[:wanted])

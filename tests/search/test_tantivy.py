@@ -1,0 +1,545 @@
+"""The tantivy engine: a brute-force oracle for totals, facets, trend and order on a generated
+corpus (and agreement with the FTS5 engine on it), complete prefix expansion, deletes that show
+at once, the index writer under contention, and how compound parts weigh."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import tantivy
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from archive.analysis import Analysed, Clause, analyse_text, term
+from archive.catalog import Catalog, statement_id_for
+from archive.config import Settings
+from archive.dates import PartialDate
+from archive.indexing import index_statement
+from archive.models import Passage, Statement, Status, Transcript, Word
+from archive.search import Query, search
+from archive.search import tantivy as engine_module
+from archive.search.engines import open_engine
+from archive.search.fts import FtsEngine
+from archive.search.tantivy import IndexBusy, TantivyEngine
+from archive.search.vocabulary import spelled_terms
+from tests.archive.seed import spoken, store
+
+ROOT = Path(__file__).resolve().parents[2]
+# Written words: compounds (whose parts match), inflections, umlauts in both spellings, stop
+# words for phrases, and words sharing prefixes.
+WORDS = [
+    "Maskenpflicht",
+    "Pflicht",
+    "Maske",
+    "Masken",
+    "Schatzkarte",
+    "Kartenverkauf",
+    "Karte",
+    "Innenstadt",
+    "Stadt",
+    "Altstadt",
+    "Wochenmarkt",
+    "Markt",
+    "Bürgermeister",
+    "Oberbürgermeister",
+    "Buergermeister",
+    "Krankenhäusern",
+    "Krankenhaus",
+    "Kita",
+    "Kitas",
+    "Öffnung",
+    "Oeffnung",
+    "Straße",
+    "Strasse",
+    "Notbetreuung",
+    "Betreuung",
+    "Schulen",
+    "Schüler",
+    "Abstand",
+    "geöffnet",
+    "geschlossen",
+    "bleibt",
+    "die",
+    "der",
+    "und",
+    "wir",
+    "in",
+    "am",
+]
+ABSENT = ["Flughafen", "Zyklop", "Maskenball"]
+PLACES = ["Köln", "Bonn", "Kiel", "", None]
+SPEAKERS = ["Henriette Reker", "Katja Dörner", None]
+DATES = [None, "2024", "2025", "2024-03", "2024-11", "2025-01", "2024-03-05", "2025-01-31"]
+STATEMENTS = 48
+
+
+@dataclass(repr=False)
+class Corpus:
+    catalog: Catalog
+    engine: TantivyEngine
+    fts: FtsEngine
+    # rowid -> (seq, analysed text) of every passage the catalog holds
+    passages: dict[int, tuple[int, Analysed]]
+    sentences: list[list[str]]
+
+
+def _passage(statement_id: str, position: int, text: list[str]) -> Passage:
+    words = tuple(Word(i * 0.5, i * 0.5 + 0.4, " " + w) for i, w in enumerate(text))
+    return Passage(statement_id, position, position * 60.0, position * 60.0 + 30.0, words)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    folder = tmp_path_factory.mktemp("oracle")
+    rng = random.Random(11)
+    sentences: list[list[str]] = []
+    with Catalog(folder / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, folder / "index")
+        fts = FtsEngine(catalog)
+        for number in range(STATEMENTS):
+            origin = f"oracle:{number}"
+            published = rng.choice(DATES)
+            statement = catalog.claim(
+                Statement(
+                    id=statement_id_for(origin),
+                    origin=origin,
+                    title=f"Statement {number}",
+                    municipality=rng.choice(PLACES),
+                    speaker=rng.choice(SPEAKERS),
+                    source=rng.choice(["youtube", "file"]),
+                    language=rng.choice(["de", "en"]),
+                    published=PartialDate.parse(published) if published else None,
+                )
+            )
+            passages = []
+            for position in range(rng.randint(1, 6)):
+                text = [rng.choice(WORDS) for _ in range(rng.randint(8, 40))]
+                sentences.append(text)
+                passages.append(_passage(statement.id, position, text))
+            catalog.save_transcript(statement.id, Transcript("de", 400.0), passages, None)
+            index_statement(catalog, engine, statement.id)
+            fts.index(catalog.get(statement.id), catalog.passages(statement.id))
+            if number % 9 == 4:  # indexed, then hidden or half-done: never found
+                catalog.set_status(statement.id, rng.choice([Status.HIDDEN, Status.TRANSCRIBED]))
+        # a date that is no calendar date reads as undated
+        catalog.db.execute("UPDATE statements SET published = 'gestern' WHERE seq = 3")
+        passages = {
+            rowid: (rowid >> 16, analyse_text(text))
+            for rowid, text in catalog.db.execute("SELECT id, text FROM passages")
+        }
+        yield Corpus(catalog, engine, fts, passages, sentences)
+
+
+# -- the oracle: counts computed directly from the catalog's passages --------------------------
+
+
+def _clause_matches(clause: Clause, analysed: Analysed) -> bool:
+    terms = analysed.terms
+    every = {*terms, *analysed.heads, *analysed.modifiers}
+    if clause.prefix and not clause.phrase:
+        return any(t.startswith(clause.terms[0]) for t in every)
+    size = len(clause.terms)
+    if clause.prefix:  # a phrase ending in a prefix: in the terms, as phrases
+        head, last = list(clause.terms[:-1]), clause.terms[-1]
+        return any(
+            terms[i : i + size - 1] == head and terms[i + size - 1].startswith(last)
+            for i in range(len(terms) - size + 1)
+        )
+    if clause.phrase:
+        return any(tuple(terms[i : i + size]) == clause.terms for i in range(len(terms) - size + 1))
+    return clause.terms[0] in every
+
+
+@dataclass
+class Expected:
+    total: int
+    facets: dict[str, dict[str, int]]
+    trend: dict[str, int]
+    order: list[str]  # statement ids in date order (newest or oldest first), undated last
+    passages: dict[int, int]  # matching passages per seq
+
+
+def oracle(corpus: Corpus, query: Query) -> Expected:
+    """What the engine must answer, by brute force over the catalog's passages and rows."""
+    parsed = query.parsed
+    if parsed.empty:  # nothing asked for, nothing found (exclusions alone find nothing)
+        return Expected(0, {}, {}, [], {})
+    matching: Counter[int] = Counter()
+    for seq, analysed in corpus.passages.values():
+        if (
+            parsed.positive
+            and all(_clause_matches(c, analysed) for c in parsed.positive)
+            and not any(_clause_matches(c, analysed) for c in parsed.excluded)
+        ):
+            matching[seq] += 1
+    rows = {
+        row["seq"]: row
+        for row in corpus.catalog.db.execute(
+            "SELECT seq, id, status, published, municipality, speaker, source, language "
+            "FROM statements"
+        )
+    }
+    shown: dict[int, int] = {}
+    for seq, count in matching.items():
+        row = rows[seq]
+        if row["status"] != Status.INDEXED:
+            continue
+        if any(row[name] != value for name, value in query.filters.items()):
+            continue
+        published = PartialDate.stored(row["published"])
+        if (query.date_from or query.date_to) and not (
+            published and published.overlaps(query.date_from, query.date_to)
+        ):
+            continue
+        shown[seq] = count
+    facets: dict[str, Counter[str]] = {"municipality": Counter(), "speaker": Counter()}
+    facets["year"] = Counter()
+    trend: Counter[str] = Counter()
+    dated: list[tuple[PartialDate, int]] = []
+    undated: list[int] = []
+    for seq, count in shown.items():
+        row = rows[seq]
+        published = PartialDate.stored(row["published"])
+        for name in ("municipality", "speaker"):
+            if row[name]:
+                facets[name][row[name]] += 1
+        if published:
+            facets["year"][str(published.year)] += 1
+            dated.append((published, seq))
+            if published.month_key:
+                trend[published.month_key] += count
+        else:
+            undated.append(seq)
+    newest = query.sort == "newest"
+    order = [seq for _, seq in sorted(dated, reverse=newest)] + sorted(undated, reverse=True)
+    return Expected(
+        total=len(shown),
+        facets={name: dict(counter) for name, counter in facets.items()},
+        trend=dict(trend),
+        order=[rows[seq]["id"] for seq in order],
+        passages=shown,
+    )
+
+
+@st.composite
+def queries(draw: st.DrawFn, corpus: Corpus) -> Query:
+    """A query of one to three clauses (words, phrases said or not, prefixes, exclusions of
+    each, excluded phrases ending in a prefix) with random filters, dates and sort."""
+    clauses = []
+    for _ in range(draw(st.sampled_from([1, 1, 2, 2, 3]))):
+        kind = draw(st.sampled_from(["word"] * 4 + ["phrase"] * 2 + ["prefix"] * 2 + ["absent"]))
+        word = draw(st.sampled_from(WORDS))
+        if kind == "word":
+            text = word
+        elif kind == "absent":
+            text = draw(st.sampled_from(ABSENT))
+        elif kind == "prefix":
+            text = word[: draw(st.integers(3, max(3, len(word))))] + "*"
+        else:
+            sentence = corpus.sentences[draw(st.integers(0, len(corpus.sentences) - 1))]
+            start = draw(st.integers(0, max(0, len(sentence) - 2)))
+            said = sentence[start : start + draw(st.integers(2, 3))]
+            if draw(st.booleans()):
+                said = [*said[:-1], draw(st.sampled_from(WORDS))]
+            text = '"' + " ".join(said) + '"'
+        if draw(st.integers(0, 4)) == 4:  # not 0, which hypothesis draws most
+            text = "-" + text
+        clauses.append(text)
+    if draw(st.integers(0, 5)) == 5:  # an excluded phrase ending in a prefix
+        sentence = corpus.sentences[draw(st.integers(0, len(corpus.sentences) - 1))]
+        clauses.append(f"-{sentence[0]}-{sentence[1][:3]}*")
+    day = st.sampled_from([None, None, None, "2024", "2024-03", "2024-03-05", "2025-01"])
+    low, high = draw(day), draw(day)
+    return Query(
+        " ".join(clauses),
+        municipality=draw(st.sampled_from([None] * 5 + ["Köln", "Bonn", "Nirgendwo"])),
+        speaker=draw(st.sampled_from([None] * 5 + ["Katja Dörner"])),
+        source=draw(st.sampled_from([None] * 5 + ["file"])),
+        language=draw(st.sampled_from([None] * 5 + ["de"])),
+        date_from=PartialDate.parse(low) if low else None,
+        date_to=PartialDate.parse(high) if high else None,
+        sort=draw(st.sampled_from(["relevance", "newest", "oldest"])),
+        per_page=STATEMENTS,
+    )
+
+
+def check_against_oracle(corpus: Corpus, query: Query) -> None:
+    expected = oracle(corpus, query)
+    event(
+        "matching statements",
+        "none" if not expected.total else "1-9" if expected.total < 10 else "10+",
+    )
+    got = corpus.engine.search(query)
+    assert (got.total, got.facets, got.trend) == (
+        expected.total,
+        expected.facets,
+        expected.trend,
+    ), query
+    ids = [s.statement_id for s in got.statements]
+    if query.sort == "relevance":
+        assert sorted(ids) == sorted(expected.order)
+        best = [s.passages[0].score for s in got.statements]
+        assert best == sorted(best)  # statements by their best passage
+    else:
+        assert ids == expected.order
+    seq_of = {row[1]: row[0] for row in corpus.catalog.db.execute("SELECT seq, id FROM statements")}
+    for ranked in got.statements:
+        seq = seq_of[ranked.statement_id]
+        assert len(ranked.passages) == min(3, expected.passages[seq])
+        assert all(p.rowid >> 16 == seq for p in ranked.passages)
+        scores = [p.score for p in ranked.passages]
+        assert scores == sorted(scores)
+
+
+def _no_phrase_prefix(query: Query) -> bool:
+    return not any(c.prefix and c.phrase for c in query.parsed.clauses)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(data=st.data())
+def test_totals_facets_trend_and_order_equal_the_oracle(
+    corpus: Corpus, data: st.DataObject
+) -> None:
+    query = data.draw(queries(corpus))
+    check_against_oracle(corpus, query)
+    if _no_phrase_prefix(query):  # the FTS5 engine matches such a phrase in every column
+        fts = corpus.fts.search(query)
+        got = corpus.engine.search(query)
+        assert (got.total, got.facets, got.trend) == (fts.total, fts.facets, fts.trend)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_oracle_holds_with_split_aggregations_and_capped_expansions(
+    corpus: Corpus, data: st.DataObject
+) -> None:
+    """Aggregations split by seq range, prefixes past the scored expansions, excluded phrase
+    prefixes past the regex limit, ranking widened in many rounds and best passages searched
+    statement by statement: tiny limits, so that the small corpus reaches them."""
+    query = data.draw(queries(corpus))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "AGGREGATION_SEQS", 7)
+        patch.setattr(engine_module, "MAX_SCORED_EXPANSION", 1)
+        patch.setattr(engine_module, "MAX_REGEX_EXPANSION", 1)
+        patch.setattr(engine_module, "FIRST_PASSAGES", 1)
+        patch.setattr(engine_module, "FIRST_PER_STATEMENT", 1)
+        patch.setattr(engine_module, "WIDEN", 2)
+        patch.setattr(engine_module, "MAX_BATCHED", 2)
+        check_against_oracle(corpus, query)
+        # small pages: the first round of ranked passages rarely fills one
+        everything = corpus.engine.search(query).statements
+        paged = []
+        for page in range(1, len(everything) // 3 + 2):
+            paged.extend(corpus.engine.search(replace(query, page=page, per_page=3)).statements)
+        assert paged == everything  # the same statements, passages and scores
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 9])
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_pages_partition_the_results(corpus: Corpus, page: int, sort: str) -> None:
+    everything = corpus.engine.search(Query("Stadt", sort=sort, per_page=STATEMENTS))  # type: ignore[arg-type]
+    paged = corpus.engine.search(Query("Stadt", sort=sort, page=page, per_page=4))  # type: ignore[arg-type]
+    assert paged.total == everything.total
+    want = [s.statement_id for s in everything.statements][(page - 1) * 4 : page * 4]
+    assert [s.statement_id for s in paged.statements] == want
+
+
+# -- prefixes, deletes, the writer, weights -----------------------------------------------------
+
+
+def test_a_prefix_counts_every_word_it_stands_for(tmp_path: Path) -> None:
+    """80 words share the prefix, each in a statement of its own: tantivy's own
+    phrase_prefix_query would stop at 50 of them."""
+    letters = "abcdefghij"
+    spoken_words = [f"zyklop{a}{b}" for a in letters for b in letters][:80]
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        for word in spoken_words:
+            store(catalog, engine, f"prefix:{word}", [spoken(0.0, f"Heute sagen wir {word}.")])
+        results = engine.search(Query("zyklop*", per_page=100))
+        assert results.total == 80
+        assert len(results.statements) == 80
+        assert engine.search(Query("Heute -zyklop*")).total == 0
+        assert engine.search(Query("Heute -wir-zyklo*")).total == 0  # a phrase prefix
+
+
+def test_a_deleted_statement_is_gone_at_once(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        kept = store(catalog, engine, "o:kept", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
+        gone = store(catalog, engine, "o:gone", [spoken(0.0, "Der Leuchtturm wird gestrichen.")])
+        assert engine.search(Query("Leuchtturm")).total == 2
+        other = TantivyEngine(catalog, tmp_path / "index")  # as another request would open it
+        other.delete(gone.id)
+        found = engine.search(Query("Leuchtturm"))
+        assert [s.statement_id for s in found.statements] == [kept.id]
+        assert engine.search(Query("gestrichen")).total == 0
+        assert engine.vocabulary.passages_with(term("gestrichen")) == 0
+
+
+@pytest.mark.slow
+def test_a_delete_by_another_process_shows_at_once(tmp_path: Path) -> None:
+    """A serving process's searcher reloads on the next search after another process commits."""
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        gone = store(catalog, engine, "o:gone", [spoken(0.0, "Der Leuchtturm wird gestrichen.")])
+        assert engine.search(Query("Leuchtturm")).total == 1
+        script = (
+            "import sys; from pathlib import Path\n"
+            "from archive.catalog import Catalog\n"
+            "from archive.search.tantivy import TantivyEngine\n"
+            "folder = Path(sys.argv[1])\n"
+            "with Catalog(folder / 'catalog.sqlite3') as catalog:\n"
+            "    TantivyEngine(catalog, folder / 'index').delete(sys.argv[2])\n"
+        )
+        subprocess.run([sys.executable, "-c", script, str(tmp_path), gone.id], check=True, cwd=ROOT)
+        assert engine.search(Query("Leuchtturm")).total == 0
+
+
+def test_a_writer_waits_while_another_holds_the_index(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        holder = tantivy.Index.open(str(tmp_path / "index")).writer(15_000_000, 1)
+        released = threading.Event()
+
+        def release() -> None:
+            time.sleep(0.5)
+            holder.wait_merging_threads()  # drops the writer and its lock
+            released.set()
+
+        threading.Thread(target=release).start()
+        store(catalog, engine, "o:waited", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
+        assert released.is_set()
+        assert engine.search(Query("Leuchtturm")).total == 1
+
+
+def test_a_writer_held_too_long_is_reported_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "WRITER_WAIT_S", 0.3)
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        kept = store(catalog, engine, "o:kept", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
+        holder = tantivy.Index.open(str(tmp_path / "index")).writer(15_000_000, 1)
+        try:
+            with pytest.raises(IndexBusy, match="busy"):
+                engine.delete(kept.id)
+        finally:
+            holder.wait_merging_threads()
+        assert engine.search(Query("Leuchtturm")).total == 1  # nothing half-done
+        assert engine.vocabulary.passages_with(term("Leuchtturm")) == 1
+
+
+def test_indexing_again_replaces_the_passages_and_their_vocabulary(tmp_path: Path) -> None:
+    """The vocabulary is counted out from what the index held, not from the catalog, which by
+    then holds the new transcript."""
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        first = store(catalog, engine, "o:again", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
+        passages = [_passage(first.id, 0, ["Die", "Fähre", "fährt"])]
+        catalog.save_transcript(first.id, Transcript("de", 10.0), passages, None)
+        index_statement(catalog, engine, first.id)
+        assert engine.search(Query("Leuchtturm")).total == 0
+        assert engine.search(Query("Fähre")).total == 1
+        assert engine.vocabulary.passages_with(term("Leuchtturm")) == 0
+        assert engine.vocabulary.passages_with(term("Fähre")) == 1
+
+
+def _recount(catalog: Catalog, statement_ids: list[str]) -> dict[str, int]:
+    """The vocabulary's passage counts, recounted from the statements' passages."""
+    counts: Counter[str] = Counter()
+    for statement_id in statement_ids:
+        for _, passage in catalog.passages(statement_id):
+            counts.update(spelled_terms(passage.text).keys())
+    return dict(counts)
+
+
+def _vocabulary(catalog: Catalog) -> dict[str, int]:
+    rows = catalog.db.execute("SELECT term, passages FROM search_vocabulary WHERE passages > 0")
+    return {row[0]: row[1] for row in rows}
+
+
+def test_the_vocabulary_stays_equal_to_a_recount(tmp_path: Path) -> None:
+    """Counted out from the catalog's texts while they are what was indexed, and from the
+    index's own terms once a new transcript replaced them."""
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        texts = ["Der Leuchtturm bleibt offen.", "Die Maskenpflicht gilt weiter.", "Wir danken."]
+        ids = [store(catalog, engine, f"o:{n}", [spoken(0.0, t)]).id for n, t in enumerate(texts)]
+        assert _vocabulary(catalog) == _recount(catalog, ids)
+        index_statement(catalog, engine, ids[0])  # the same transcript again
+        assert _vocabulary(catalog) == _recount(catalog, ids)
+        engine.delete(ids[1])  # a takedown
+        assert _vocabulary(catalog) == _recount(catalog, [ids[0], ids[2]])
+        passages = [
+            _passage(ids[2], 0, ["Die", "Fähre", "fährt", "wieder"]),
+            _passage(ids[2], 1, ["Wir", "danken", "der", "Fähre"]),
+        ]
+        catalog.save_transcript(ids[2], Transcript("de", 10.0), passages, None)
+        index_statement(catalog, engine, ids[2])  # transcribed anew: the old texts are gone
+        assert _vocabulary(catalog) == _recount(catalog, [ids[0], ids[2]])
+        engine.delete(ids[2])
+        assert _vocabulary(catalog) == _recount(catalog, [ids[0]])
+
+
+def test_a_compound_head_weighs_more_than_a_modifier(tmp_path: Path) -> None:
+    """ "Karte" is the head of Schatzkarte but only a modifier of Kartenverkauf: the whole word
+    ranks first, then the head, then the modifier (HEAD_WEIGHT > MODIFIER_WEIGHT)."""
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, tmp_path / "index")
+        modifier = store(catalog, engine, "o:m", [spoken(0.0, "Der Kartenverkauf beginnt früh.")])
+        head = store(catalog, engine, "o:h", [spoken(0.0, "Jedes Kind bekommt eine Schatzkarte.")])
+        whole = store(catalog, engine, "o:w", [spoken(0.0, "Jedes Kind bekommt eine Karte.")])
+        ranked = [s.statement_id for s in engine.search(Query("Karte")).statements]
+        assert ranked == [whole.id, head.id, modifier.id]
+
+
+def test_odd_queries_do_not_raise(corpus: Corpus) -> None:
+    for text in ["a" * 10_000, '"', "-", "*", "Ma*", "-Kita*", '"der"', "NEAR(Kita", "🎉"]:
+        for sort in ("relevance", "newest", "oldest"):
+            results = search(corpus.catalog, corpus.engine, Query(text, sort=sort), None)  # type: ignore[arg-type]
+            assert results.total >= len(results.statements)
+    assert corpus.engine.search(replace(Query("Stadt"), per_page=0)).statements == []
+    assert corpus.engine.search(replace(Query("Stadt"), passages_per_statement=0)).total > 0
+
+
+def test_a_read_only_catalog_without_an_index_creates_nothing(tmp_path: Path) -> None:
+    from archive.errors import CatalogNeedsMigration
+
+    Catalog(tmp_path / "catalog.sqlite3").close()
+    with (
+        Catalog(tmp_path / "catalog.sqlite3", readonly=True) as catalog,
+        pytest.raises(CatalogNeedsMigration, match="reindex"),
+    ):
+        TantivyEngine(catalog, tmp_path / "index")
+    assert not (tmp_path / "index").exists()
+
+
+def test_the_engine_setting_chooses_tantivy(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, engine="tantivy")
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        assert isinstance(open_engine(settings, catalog), TantivyEngine)
+    assert (tmp_path / "index" / "meta.json").is_file()
+
+
+def test_the_default_path_never_imports_tantivy(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from archive.catalog import Catalog\n"
+        "from archive.config import Settings\n"
+        "from archive.search.engines import open_engine\n"
+        f"p = Path({str(tmp_path)!r})\n"
+        "with Catalog(p / 'c.sqlite3') as c: open_engine(Settings(data_dir=p), c)\n"
+        "assert 'tantivy' not in sys.modules, 'tantivy imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
