@@ -33,8 +33,17 @@ spent in garbage collections, and the mean number of matching statements per kin
 catalog's size; --breakdown adds where the time goes, --profile a cProfile. Goals: p95 <= 50 ms
 for every kind at 100,000 passages, <= 300 ms at 1,000,000. It prints figures; it is no test.
 
+Engines (--engines, default both): the catalog and its FTS5 index are built as above (the
+queries are chosen with FTS5 in any case); the tantivy engine (archive.search.tantivy) then
+indexes the same catalog, from cold analyser caches again, as `reindex` does, timed apart. Each
+query is run on both engines in turn (the order swapped from query to query), each engine's
+table is printed, with its index size, and whether total, facets and trend agree on every
+query ("agree n/n"); and for the unfiltered kinds ranked by relevance, the mean share of the
+top-10 passages in common between tantivy and FTS5 ranking every match by BM25.
+
     python bench/search.py --sizes 10000 100000 1000000 [--queries 50] [--dir DIR] [--keep]
     python bench/search.py --sizes 100000 --dir /tmp/b --keep --reuse --breakdown --profile common
+    python bench/search.py --sizes 100000 --engines tantivy --dir /tmp/b --keep --reuse
 """
 
 from __future__ import annotations
@@ -72,8 +81,10 @@ from archive.catalog import Catalog, statement_id_for
 from archive.dates import PartialDate
 from archive.indexing import index_statement
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
-from archive.search import Query, Results, fts, search
-from archive.search.fts import FtsEngine, match_expression
+from archive.search import Engine, Query, Results, fts, search
+from archive.search import tantivy as tantivy_module
+from archive.search.fts import _BM25, FtsEngine, match_expression
+from archive.search.tantivy import QueryBuilder, TantivyEngine
 
 VOCABULARY = 60_000
 MIN_FORMS = 50_000
@@ -92,6 +103,9 @@ PER_PAGE = 10
 GOALS_MS = {100_000: 50.0, 1_000_000: 300.0}
 GOAL_PASSAGES_PER_S = 5_000.0
 KINDS = ("rare", "common", "phrase", "prefix", "filtered", "faceted", "grouped", "trend")
+ENGINES = ("fts", "tantivy")
+RANKED_KINDS = ("rare", "common", "phrase", "prefix")  # top-10 agreement: no filter, relevance
+TOP = 10
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -305,9 +319,7 @@ def store_statement(
     return claimed
 
 
-def index_timed(
-    catalog: Catalog, engine: FtsEngine, statement: Statement, reading: Stopwatch
-) -> None:
+def index_timed(catalog: Catalog, engine: Engine, statement: Statement, reading: Stopwatch) -> None:
     """The pipeline's index stage (`index_statement`), reading the passages back timed apart."""
     real_passages = catalog.passages
     catalog.passages = reading.wrap(real_passages)  # type: ignore[method-assign]
@@ -391,6 +403,99 @@ def print_build(done: Build) -> None:
         f"  the analyser analysed {done.forms:,} distinct word forms "
         f"(cache misses; {all_.analyse_s / max(done.forms, 1) * 1000:.2f} ms each at most)"
     )
+    rate = all_.passages / all_.index_s
+    verdict = "met" if rate >= GOAL_PASSAGES_PER_S else "MISSED"
+    print(
+        f"  goal indexing >= {GOAL_PASSAGES_PER_S:,.0f} passages/s: {verdict} ({rate:,.0f}/s; "
+        f"second half {second.passages / second.index_s:,.0f}/s)"
+    )
+
+
+def index_tantivy(catalog: Catalog, engine: TantivyEngine) -> Build:
+    """Index the built catalog's statements into tantivy, from cold analyser caches again, the
+    way `stadtstimme reindex` does (`index_statement` per statement, one tantivy commit each),
+    in batches of BATCH_STATEMENTS statements inside one outer transaction, as the build.
+
+    Both engines keep the did-you-mean vocabulary in the catalog's `search_vocabulary`, which
+    the FTS5 build has filled: tantivy counts into a TEMP table of that name that shadows it
+    while it indexes (the same statements, in memory), so that nothing is counted twice."""
+    clear_analyser_caches()
+    done = Build()
+    figures = done.figures
+    rows = catalog.db.execute(
+        "SELECT s.id, count(*) FROM statements AS s JOIN passages AS p ON p.statement_id = s.id "
+        "WHERE s.status = ? GROUP BY s.seq ORDER BY s.seq",
+        (str(Status.INDEXED),),
+    ).fetchall()
+    size = sum(count for _, count in rows)
+    real_analyse_text = analysis.analyse_text
+    setattr(tantivy_module, "analyse_text", done.analysing.wrap(real_analyse_text))  # noqa: B010
+    try:
+        with scratch_vocabulary(catalog):
+            for start in range(0, len(rows), BATCH_STATEMENTS):
+                with catalog.transaction():
+                    for statement_id, count in rows[start : start + BATCH_STATEMENTS]:
+                        began = time.perf_counter()
+                        index_statement_timed(catalog, engine, statement_id, done.reading)
+                        figures.index_s += time.perf_counter() - began
+                        figures.passages += count
+                        done.statements += 1
+                    began = time.perf_counter()
+                figures.commit_s += time.perf_counter() - began
+                done.sync()
+                if done.half is None and figures.passages >= size // 2:
+                    done.half = replace(figures)
+    finally:
+        setattr(tantivy_module, "analyse_text", real_analyse_text)  # noqa: B010
+    done.forms = analysis.analysed_forms()
+    return done
+
+
+def index_statement_timed(
+    catalog: Catalog, engine: Engine, statement_id: str, reading: Stopwatch
+) -> None:
+    real_passages = catalog.passages
+    catalog.passages = reading.wrap(real_passages)  # type: ignore[method-assign]
+    try:
+        index_statement(catalog, engine, statement_id)
+    finally:
+        catalog.passages = real_passages  # type: ignore[method-assign]
+
+
+@contextmanager
+def scratch_vocabulary(catalog: Catalog) -> Iterator[None]:
+    """A TEMP `search_vocabulary` like the catalog's, shadowing it (unqualified names find the
+    temp schema first) until the block ends."""
+    row = catalog.db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'search_vocabulary'"
+    ).fetchone()
+    catalog.db.execute(re.sub(r"^CREATE TABLE", "CREATE TEMP TABLE", row[0]))
+    try:
+        yield
+    finally:
+        catalog.db.execute("DROP TABLE temp.search_vocabulary")
+
+
+def print_tantivy_build(done: Build) -> None:
+    all_ = done.figures
+    second = all_.minus(done.half or Figures())
+    print(
+        f"tantivy: indexed {all_.passages:,} passages of {done.statements:,} statements "
+        "(index_statement each, cold analyser caches)"
+    )
+    print(f"  {'':<36}{'seconds':>9}{'passages/s':>12}{'2nd half /s':>13}")
+
+    def row(label: str, seconds: Callable[[Figures], float]) -> None:
+        rate = all_.passages / max(seconds(all_), 1e-9)
+        late = second.passages / max(seconds(second), 1e-9)
+        print(f"  {label:<36}{seconds(all_):9.1f}{rate:12,.0f}{late:13,.0f}")
+
+    row("indexing (read, analyse, tantivy)", lambda f: f.index_s)
+    row("  of it reading passages back", lambda f: f.read_s)
+    row("  of it the analyser (analyse_text)", lambda f: f.analyse_s)
+    row("  of it tantivy add, commit, vocab.", lambda f: f.index_s - f.read_s - f.analyse_s)
+    row("commits (catalog)", lambda f: f.commit_s)
+    print(f"  the analyser analysed {done.forms:,} distinct word forms")
     rate = all_.passages / all_.index_s
     verdict = "met" if rate >= GOAL_PASSAGES_PER_S else "MISSED"
     print(
@@ -640,20 +745,81 @@ class GcClock:
         gc.callbacks.remove(self)
 
 
-def time_kind(catalog: Catalog, engine: FtsEngine, kind: str, queries: Sequence[Query]) -> Timing:
-    search(catalog, engine, queries[0], None)  # warm-up
-    ms: list[float] = []
-    gc_ms: list[float] = []
-    results: list[Results] = []
+@dataclass
+class Compared:
+    """A kind's timings per engine, and on how many queries the engines agreed."""
+
+    timings: dict[str, Timing]
+    agree: int
+    n: int
+    differing: list[str]  # the first few query texts on which they did not
+
+
+def answer(found: Results) -> tuple[int, dict[str, dict[str, int]], dict[str, int]]:
+    """What both engines must answer alike: total, facets (as counts) and trend."""
+    return found.total, {n: dict(v) for n, v in found.facets.items()}, dict(found.trend)
+
+
+def time_kind(
+    catalog: Catalog, engines: dict[str, Engine], kind: str, queries: Sequence[Query]
+) -> Compared:
+    """Each query on every engine in turn (the order swapped from query to query), after one
+    warm-up query each. Queries are parsed beforehand, so that no engine pays for it."""
+    for query in queries:
+        _ = query.parsed
+    for engine in engines.values():
+        search(catalog, engine, queries[0], None)  # warm-up
+    names = list(engines)
+    ms: dict[str, list[float]] = {n: [] for n in names}
+    gc_ms: dict[str, list[float]] = {n: [] for n in names}
+    results: dict[str, list[Results]] = {n: [] for n in names}
     with GcClock() as collecting:
-        for query in queries[1:]:
-            in_gc = collecting.seconds
-            began = time.perf_counter()
-            found = search(catalog, engine, query, None)
-            ms.append((time.perf_counter() - began) * 1000)
-            gc_ms.append((collecting.seconds - in_gc) * 1000)
-            results.append(found)
-    return Timing(kind, ms, gc_ms, [r.total for r in results], note(kind, results))
+        for i, query in enumerate(queries[1:]):
+            for name in names if i % 2 == 0 else names[::-1]:
+                in_gc = collecting.seconds
+                began = time.perf_counter()
+                found = search(catalog, engines[name], query, None)
+                ms[name].append((time.perf_counter() - began) * 1000)
+                gc_ms[name].append((collecting.seconds - in_gc) * 1000)
+                results[name].append(found)
+    timings = {
+        n: Timing(kind, ms[n], gc_ms[n], [r.total for r in results[n]], note(kind, results[n]))
+        for n in names
+    }
+    agree, differing = 0, []
+    for i, query in enumerate(queries[1:]):
+        answers = [answer(results[n][i]) for n in names]
+        if all(a == answers[0] for a in answers[1:]):
+            agree += 1
+        elif len(differing) < 3:
+            differing.append(query.text)
+    return Compared(timings, agree, len(queries) - 1, differing)
+
+
+def top_agreement(catalog: Catalog, engine: TantivyEngine, queries: Sequence[Query]) -> float:
+    """Mean share of the top-10 passages in common: FTS5 ranking every match by its BM25 (column
+    weights as the engine's), and tantivy's BM25 over all matches (the engine's query)."""
+    shares: list[float] = []
+    handle = engine._index
+    for query in queries[1:]:
+        expression = match_expression(query.parsed.clauses)
+        full = [
+            row[0]
+            for row in catalog.db.execute(
+                f"SELECT rowid FROM passage_terms WHERE passage_terms MATCH ? ORDER BY {_BM25} "
+                "LIMIT ?",
+                (expression, TOP),
+            )
+        ]
+        searcher = handle.searcher()
+        built = QueryBuilder(searcher, handle.schema).query(query.parsed)
+        found: list[int | None] = []
+        if built is not None:
+            hits = searcher.search(built, TOP).hits
+            found = searcher.fast_field_values("rowid", [address for _, address in hits])
+        if full:
+            shares.append(len(set(full) & set(found)) / len(full))
+    return statistics.mean(shares) if shares else float("nan")
 
 
 def print_timings(size: int, timings: Sequence[Timing]) -> None:
@@ -737,7 +903,7 @@ def print_breakdown(
 
 
 def profile_kind(
-    catalog: Catalog, engine: FtsEngine, kind: str, queries: Sequence[Query], top: int
+    catalog: Catalog, engine: Engine, kind: str, queries: Sequence[Query], top: int
 ) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -754,9 +920,14 @@ def profile_kind(
 # driver
 
 
+def directory_mib(directory: Path) -> float:
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file()) / 2**20
+
+
 def run_size(size: int, args: argparse.Namespace, forms: Sequence[str]) -> None:
     folder = args.dir / f"search-{size}"
     path = folder / "catalog.sqlite3"
+    index_dir = folder / "tantivy"
     print(f"\n=== {size:,} passages ===")
     reuse = args.reuse and path.exists()
     if not reuse:
@@ -768,23 +939,62 @@ def run_size(size: int, args: argparse.Namespace, forms: Sequence[str]) -> None:
             checkpoint(catalog)
     else:
         print(f"reusing {path}")
+    if "tantivy" in args.engines and not (index_dir / "meta.json").exists():
+        with Catalog(path) as catalog:
+            print_tantivy_build(index_tantivy(catalog, TantivyEngine(catalog, index_dir)))
+            checkpoint(catalog)
+    if reuse:  # a build leaves the analyser's caches full, as a long-running server has them
         with Catalog(path) as catalog:
             warm_analyser(catalog)
     with Catalog(path) as catalog:
-        engine = FtsEngine(catalog)
+        engines: dict[str, Engine] = {}
+        for name in args.engines:
+            engines[name] = (
+                FtsEngine(catalog) if name == "fts" else TantivyEngine(catalog, index_dir)
+            )
         print_sizes(path, catalog)
+        if "tantivy" in engines:
+            print(f"tantivy index: {directory_mib(index_dir):,.1f} MiB ({index_dir})")
         statements, passages = catalog.db.execute(
             "SELECT count(*), (SELECT count(*) FROM passages) FROM statements WHERE status = ?",
             (str(Status.INDEXED),),
         ).fetchone()
         sets = query_sets(catalog, statements, passages, args.queries, args.seed)
         kinds = [k for k in KINDS if k in args.kinds]
-        timings = [time_kind(catalog, engine, kind, sets[kind]) for kind in kinds]
-        print_timings(size, timings)
-        if args.breakdown:
-            print_breakdown(catalog, engine, sets, kinds)
-        for kind in args.profile:
-            profile_kind(catalog, engine, kind, sets[kind], args.profile_top)
+        compared = [time_kind(catalog, engines, kind, sets[kind]) for kind in kinds]
+        for name in engines:
+            print(f"--- {name}")
+            print_timings(size, [c.timings[name] for c in compared])
+        if len(engines) > 1:
+            agreed = sum(c.agree for c in compared)
+            total = sum(c.n for c in compared)
+            per_kind = ", ".join(
+                f"{kind} {c.agree}/{c.n}" for kind, c in zip(kinds, compared, strict=True)
+            )
+            print(f"total, facets and trend: agree {agreed}/{total} ({per_kind})")
+            for kind, c in zip(kinds, compared, strict=True):
+                if c.differing:
+                    print(f"  {kind} differs on: {c.differing}")
+        if "tantivy" in engines:
+            began = time.perf_counter()
+            tantivy_engine = engines["tantivy"]
+            assert isinstance(tantivy_engine, TantivyEngine)
+            shares = {
+                kind: top_agreement(catalog, tantivy_engine, sets[kind])
+                for kind in kinds
+                if kind in RANKED_KINDS
+            }
+            print(
+                f"top-{TOP} agreement with full FTS5 BM25 (mean share of passages in common): "
+                + ", ".join(f"{kind} {share:.2f}" for kind, share in shares.items())
+                + f" ({time.perf_counter() - began:.1f} s)"
+            )
+        if args.breakdown and "fts" in engines:
+            print_breakdown(catalog, engines["fts"], sets, kinds)
+        for name, engine in engines.items():
+            for kind in args.profile:
+                print(f"--- {name}")
+                profile_kind(catalog, engine, kind, sets[kind], args.profile_top)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -804,6 +1014,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument(
+        "--engines",
+        nargs="+",
+        default=list(ENGINES),
+        choices=ENGINES,
+        help="engines to time side by side (the FTS5 index is built in any case: the queries "
+        "are chosen with it)",
+    )
+    parser.add_argument(
         "--profile",
         nargs="*",
         default=[],
@@ -814,7 +1032,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="also print where each kind's time goes (one more pass over its queries)",
+        help="also print where each kind's time goes in the FTS5 engine (one more pass)",
     )
     parser.add_argument("--zipf", type=float, default=1.0, help="Zipf exponent of word ranks")
     parser.add_argument("--seed", type=int, default=1)
