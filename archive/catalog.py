@@ -382,6 +382,14 @@ class Catalog:
     def set_status(self, statement_id: str, status: Status, error: str | None = None) -> None:
         self.update(statement_id, status=status, error=error)
 
+    def status_counts(self) -> dict[Status, int]:
+        """How many statements have each status."""
+        rows = self.db.execute("SELECT status, count(*) FROM statements GROUP BY status")
+        return {Status(row[0]): int(row[1]) for row in rows}
+
+    def passage_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
     def list_statements(
         self, *, statuses: Sequence[Status] = (Status.INDEXED,), limit: int = 20, offset: int = 0
     ) -> tuple[int, list[Statement]]:

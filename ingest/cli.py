@@ -511,6 +511,65 @@ def reindex(
     out.print(f"reindexed {_plural(count, 'statement')}")
 
 
+def _mib(size: int | None) -> str:
+    return "unknown" if size is None else f"{size / 2**20:.1f} MiB"
+
+
+def _files(folder: Path) -> tuple[int, int]:
+    """(files, bytes) below a folder; (0, 0) where there is none."""
+    found = [f.stat().st_size for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
+    return len(found), sum(found)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """What the archive holds and what it takes on disk: statements by status, passages, the
+    search index, the media."""
+
+    def work() -> dict[str, Any]:
+        settings = _settings(write=False)
+        try:
+            catalog = Catalog(settings.catalog_path, readonly=True)
+        except NoCatalog:
+            raise _no_statements(settings) from None
+        with catalog:
+            engine = open_engine(settings, catalog)
+            media_files, media_bytes = _files(settings.media_dir)
+            return {
+                "data_dir": str(settings.data_dir),
+                "catalog": str(settings.catalog_path),
+                "catalog_bytes": settings.catalog_path.stat().st_size,
+                "schema_version": catalog.schema_version,
+                "statements": {str(k): n for k, n in sorted(catalog.status_counts().items())},
+                "passages": catalog.passage_count(),
+                "engine": "meilisearch" if settings.meili_url else settings.engine,
+                "index_bytes": engine.index_bytes(),
+                "media_files": media_files,
+                "media_bytes": media_bytes,
+            }
+
+    figures = _run(work)
+    if as_json:
+        out.print_json(data=figures)
+        return
+    counts = figures["statements"]
+    by_status = ", ".join(f"{name} {n}" for name, n in counts.items())
+    lines = [
+        f"data directory  {figures['data_dir']}",
+        f"catalog         {_mib(figures['catalog_bytes'])}, schema version "
+        f"{figures['schema_version']}",
+        f"statements      {sum(counts.values())}" + (f" ({by_status})" if by_status else ""),
+        f"passages        {figures['passages']}",
+        f"search index    {figures['engine']}, {_mib(figures['index_bytes'])}",
+        f"media           {_plural(figures['media_files'], 'file')}, "
+        f"{_mib(figures['media_bytes'])}",
+    ]
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

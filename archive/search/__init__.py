@@ -97,6 +97,10 @@ class Engine(Protocol):
 
     def clear(self) -> None: ...
 
+    def index_bytes(self) -> int | None:
+        """How much the index takes on this machine's disk (None: not on this machine)."""
+        ...
+
 
 class PassageHit(BaseModel):
     """A moment in which the query was said: a snippet around it and a link one second before."""

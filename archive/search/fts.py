@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -124,6 +125,16 @@ class FtsEngine:
             )
             self.vocabulary.remove(row[0].split() for row in held.fetchall())
             db.execute("DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?", bounds)
+
+    def index_bytes(self) -> int | None:
+        """The FTS5 tables' pages in the catalog file; None where SQLite has no dbstat."""
+        try:
+            row = self.catalog.db.execute(
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'passage_terms%'"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return int(row[0] or 0)
 
     def clear(self) -> None:
         with self.catalog.transaction() as db:

@@ -500,6 +500,10 @@ class MeiliEngine:
             self._wait(self.index_.delete_all_documents())
             self.vocabulary.clear()
 
+    def index_bytes(self) -> int | None:
+        """None: the index is on the Meilisearch server."""
+        return None
+
     def drop(self) -> None:
         """Delete the index itself (for tests that made an index of their own)."""
         with self._calling("deleting the index"):

@@ -567,6 +567,10 @@ class TantivyEngine:
             self.vocabulary.remove(held)
             writer.commit()
 
+    def index_bytes(self) -> int | None:
+        """The index directory's files."""
+        return sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
+
     def clear(self) -> None:
         with self.catalog.transaction(), self._index.writer() as writer:
             writer.delete_all_documents()

@@ -42,6 +42,7 @@ def test_every_command_option_and_argument_has_help() -> None:
         "reindex",
         "search",
         "serve",
+        "status",
     ]
     assert missing == []
     assert all((command.help or "").strip() for _, command in _commands())

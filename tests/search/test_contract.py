@@ -127,3 +127,11 @@ def test_date_ranges_take_years_months_and_days_inclusively(
 ) -> None:
     dates = {"date_from": date_from, "date_to": date_to}
     assert found(seeded, "geöffnet", **{k: v for k, v in dates.items() if v}) == expected
+
+
+def test_the_index_reports_its_size_on_this_machine(seeded: Seeded, engine_kind: str) -> None:
+    size = seeded.engine.index_bytes()
+    if engine_kind == "meili":
+        assert size is None  # on the server
+    else:
+        assert size is not None and size > 0
