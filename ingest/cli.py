@@ -158,15 +158,20 @@ def _no_statements(settings: Settings) -> StadtstimmeError:
     )
 
 
-@contextmanager
-def _reading(settings: Settings) -> Iterator[Catalog]:
+def _open_reading(settings: Settings) -> Catalog:
     """The catalog opened read-only, creating nothing; an error saying where it looked when
-    there is none or it holds no statement."""
+    there is none."""
     try:
-        catalog = Catalog(settings.catalog_path, readonly=True)
+        return Catalog(settings.catalog_path, readonly=True)
     except NoCatalog:
         raise _no_statements(settings) from None
-    with catalog:
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Catalog]:
+    """The catalog opened read-only (`_open_reading`); an error also when it holds no
+    statement."""
+    with _open_reading(settings) as catalog:
         total, _ = catalog.list_statements(statuses=list(Status), limit=1)
         if not total:
             raise _no_statements(settings)
@@ -530,11 +535,7 @@ def status(
 
     def work() -> dict[str, Any]:
         settings = _settings(write=False)
-        try:
-            catalog = Catalog(settings.catalog_path, readonly=True)
-        except NoCatalog:
-            raise _no_statements(settings) from None
-        with catalog:
+        with _open_reading(settings) as catalog:
             engine = open_engine(settings, catalog)
             media_files, media_bytes = _files(settings.media_dir)
             return {
@@ -579,11 +580,7 @@ def serve(
 
     def check() -> None:
         settings = _settings(write=False)
-        try:
-            catalog = Catalog(settings.catalog_path, readonly=True)
-        except NoCatalog:
-            raise _no_statements(settings) from None
-        with catalog:
+        with _open_reading(settings) as catalog:
             open_engine(settings, catalog)  # a Meilisearch server that cannot be reached stops here
 
     _run(check)
