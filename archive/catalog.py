@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from archive.dates import PartialDate
 from archive.errors import CatalogNeedsMigration, CatalogUnavailable, NoCatalog, NotFound
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _repair_dates(db: sqlite3.Connection) -> None:
@@ -331,6 +332,16 @@ class Catalog:
     def statements_version(self) -> int:
         """A number that changes whenever any statement is added, changed or removed."""
         return int(self.db.execute("SELECT version FROM statements_version").fetchone()[0])
+
+    def per_version(self, cache: dict[str, tuple[int, T]], build: Callable[[Catalog], T]) -> T:
+        """`build(self)`, kept in `cache` for this catalog file until a statement is added,
+        changed or removed (the version counter of migration 2); a file made anew starts anew."""
+        key = f"{self.path}:{self.path.stat().st_ino}"
+        version = self.statements_version()
+        cached = cache.get(key)
+        if cached is None or cached[0] != version:
+            cached = cache[key] = (version, build(self))
+        return cached[1]
 
     def statement_facts(
         self,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import total_ordering
 
+from archive.errors import InvalidInput
+
 MIN_YEAR = 1000  # four digits, so that the stored form sorts as the calendar does
 MAX_YEAR = 9999
 FORMS = "YYYY, YYYY-MM or YYYY-MM-DD"
@@ -113,3 +115,14 @@ def parse_date(value: str, field: str) -> PartialDate:
         return PartialDate.parse(value)
     except ValueError as error:
         raise ValueError(f"{field} {value!r}: {error}") from None
+
+
+def date_option(value: str | None, field: str) -> PartialDate | None:
+    """A date a person gives (a command-line option, an API parameter): None when not given,
+    InvalidInput naming the field and the value when it is no date."""
+    if value is None:
+        return None
+    try:
+        return parse_date(value, field)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None

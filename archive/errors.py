@@ -6,6 +6,36 @@ Anything else is a bug and is logged, never shown as a traceback to a user.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether the error comes from a full file system: an OSError saying so, SQLite's "database
+    or disk is full", or either behind the errors that wrap them (yt-dlp keeps the original in
+    `exc_info`, Python in `__cause__` and `__context__`)."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE:
+            return True
+        if isinstance(current, sqlite3.Error) and (
+            getattr(current, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "disk is full" in str(current)
+        ):
+            return True
+        exc_info = getattr(current, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1 and exc_info[1] is not None:
+            pending.append(exc_info[1])
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
 
 class StadtstimmeError(Exception):
     status = 400

@@ -377,14 +377,11 @@ def build_batch(
     figures.commit_s += time.perf_counter() - began
 
 
-def print_build(done: Build) -> None:
+def rate_table(done: Build) -> Callable[[str, Callable[[Figures], float]], None]:
+    """Print a build's table header; return the function that prints one row: seconds and
+    passages per second over all the build and over its second half."""
     all_ = done.figures
     second = all_.minus(done.half or Figures())
-    print(
-        f"built {all_.passages:,} passages in {done.statements:,} statements "
-        f"({done.words:,} words, {done.words / all_.passages:.0f} per passage); "
-        f"generating the text took {done.generate_s:.1f} s (not counted)"
-    )
     print(f"  {'':<36}{'seconds':>9}{'passages/s':>12}{'2nd half /s':>13}")
 
     def row(label: str, seconds: Callable[[Figures], float]) -> None:
@@ -392,6 +389,28 @@ def print_build(done: Build) -> None:
         late = second.passages / max(seconds(second), 1e-9)
         print(f"  {label:<36}{seconds(all_):9.1f}{rate:12,.0f}{late:13,.0f}")
 
+    return row
+
+
+def print_goal(done: Build) -> None:
+    all_ = done.figures
+    second = all_.minus(done.half or Figures())
+    rate = all_.passages / all_.index_s
+    verdict = "met" if rate >= GOAL_PASSAGES_PER_S else "MISSED"
+    print(
+        f"  goal indexing >= {GOAL_PASSAGES_PER_S:,.0f} passages/s: {verdict} ({rate:,.0f}/s; "
+        f"second half {second.passages / second.index_s:,.0f}/s)"
+    )
+
+
+def print_build(done: Build) -> None:
+    all_ = done.figures
+    print(
+        f"built {all_.passages:,} passages in {done.statements:,} statements "
+        f"({done.words:,} words, {done.words / all_.passages:.0f} per passage); "
+        f"generating the text took {done.generate_s:.1f} s (not counted)"
+    )
+    row = rate_table(done)
     row("storing (claim, save_transcript)", lambda f: f.store_s)
     row("indexing (read, analyse, FTS insert)", lambda f: f.index_s)
     row("  of it reading passages back", lambda f: f.read_s)
@@ -403,12 +422,7 @@ def print_build(done: Build) -> None:
         f"  the analyser analysed {done.forms:,} distinct word forms "
         f"(cache misses; {all_.analyse_s / max(done.forms, 1) * 1000:.2f} ms each at most)"
     )
-    rate = all_.passages / all_.index_s
-    verdict = "met" if rate >= GOAL_PASSAGES_PER_S else "MISSED"
-    print(
-        f"  goal indexing >= {GOAL_PASSAGES_PER_S:,.0f} passages/s: {verdict} ({rate:,.0f}/s; "
-        f"second half {second.passages / second.index_s:,.0f}/s)"
-    )
+    print_goal(done)
 
 
 def index_tantivy(catalog: Catalog, engine: TantivyEngine) -> Build:
@@ -478,30 +492,18 @@ def scratch_vocabulary(catalog: Catalog) -> Iterator[None]:
 
 def print_tantivy_build(done: Build) -> None:
     all_ = done.figures
-    second = all_.minus(done.half or Figures())
     print(
         f"tantivy: indexed {all_.passages:,} passages of {done.statements:,} statements "
         "(index_statement each, cold analyser caches)"
     )
-    print(f"  {'':<36}{'seconds':>9}{'passages/s':>12}{'2nd half /s':>13}")
-
-    def row(label: str, seconds: Callable[[Figures], float]) -> None:
-        rate = all_.passages / max(seconds(all_), 1e-9)
-        late = second.passages / max(seconds(second), 1e-9)
-        print(f"  {label:<36}{seconds(all_):9.1f}{rate:12,.0f}{late:13,.0f}")
-
+    row = rate_table(done)
     row("indexing (read, analyse, tantivy)", lambda f: f.index_s)
     row("  of it reading passages back", lambda f: f.read_s)
     row("  of it the analyser (analyse_text)", lambda f: f.analyse_s)
     row("  of it tantivy add, commit, vocab.", lambda f: f.index_s - f.read_s - f.analyse_s)
     row("commits (catalog)", lambda f: f.commit_s)
     print(f"  the analyser analysed {done.forms:,} distinct word forms")
-    rate = all_.passages / all_.index_s
-    verdict = "met" if rate >= GOAL_PASSAGES_PER_S else "MISSED"
-    print(
-        f"  goal indexing >= {GOAL_PASSAGES_PER_S:,.0f} passages/s: {verdict} ({rate:,.0f}/s; "
-        f"second half {second.passages / second.index_s:,.0f}/s)"
-    )
+    print_goal(done)
 
 
 def warm_analyser(catalog: Catalog, limit: int = WARM_PASSAGES) -> None:

@@ -46,7 +46,7 @@ from rich.text import Text
 
 from archive.catalog import Catalog
 from archive.config import Settings, language_code
-from archive.dates import PartialDate, parse_date
+from archive.dates import date_option
 from archive.errors import NoCatalog, StadtstimmeError
 from archive.export import StatementDetail, timecode, transcript_text
 from archive.indexing import index_statement, is_transcribed
@@ -176,16 +176,6 @@ def _reading(settings: Settings) -> Iterator[Catalog]:
         if not total:
             raise _no_statements(settings)
         yield catalog
-
-
-def _date(value: str | None, option: str) -> PartialDate | None:
-    """A date option parsed where it enters: YYYY, YYYY-MM or YYYY-MM-DD, a real date."""
-    if value is None:
-        return None
-    try:
-        return parse_date(value, option)
-    except ValueError as error:
-        raise StadtstimmeError(str(error)) from None
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -328,7 +318,7 @@ def ingest(
                 spoken = language_code(language)
             except ValueError as error:
                 raise StadtstimmeError(f"--language: {error}") from None
-        date = _date(published, "--published")
+        date = date_option(published, "--published")
         settings = _settings(write=True)
         from ingest.pipeline import Pipeline, Request  # yt-dlp, PyAV: only here
 
@@ -396,7 +386,7 @@ def search_command(
     """Find the moments in which words were said."""
 
     def work() -> Results:
-        low, high = _date(date_from, "--from"), _date(date_to, "--to")
+        low, high = date_option(date_from, "--from"), date_option(date_to, "--to")
         settings = _settings(write=False)
         with _reading(settings) as catalog:
             q = Query(

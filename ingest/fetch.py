@@ -27,7 +27,7 @@ from yt_dlp.utils import YoutubeDLError
 
 from archive.config import language_code
 from archive.dates import PartialDate, parse_date
-from archive.errors import DiskFull, FetchError, InvalidInput
+from archive.errors import DiskFull, FetchError, InvalidInput, disk_full
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ _NOISE = (
     re.compile(r";?\s*please report this issue.*$", re.S | re.I),
     re.compile(r"\.?\s*Set --default-search.*$", re.S),
 )
-_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A sidecar's fields: all strings (null is the same as leaving the field out).
 SIDECAR_FIELDS = ("title", "municipality", "speaker", "published", "language", "page_url", "prompt")
 
@@ -251,7 +250,7 @@ def download(
             result = ydl.process_ie_result(dict(candidate.info), download=True)
     except (YoutubeDLError, OSError) as error:
         shutil.rmtree(work, ignore_errors=True)
-        if _no_space(error):
+        if disk_full(error):
             raise _disk_full("download", source, work, seen["total"], seen["done"]) from None
         if isinstance(error, OSError):
             raise FetchError(
@@ -283,24 +282,6 @@ def _unreadable(url: str, error: Exception) -> FetchError:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
-
-
-def _no_space(error: BaseException) -> bool:
-    """Whether the error comes from a full file system (also when yt-dlp wraps it)."""
-    pending: list[BaseException] = [error]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno in _NO_SPACE:
-            return True
-        exc_info = getattr(current, "exc_info", None)
-        if isinstance(exc_info, tuple) and len(exc_info) > 1 and exc_info[1] is not None:
-            pending.append(exc_info[1])
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return False
 
 
 def _disk_full(
@@ -437,7 +418,7 @@ def copy_file(candidate: Candidate, work: Path, media_dir: Path, name: str) -> P
         shutil.copyfile(source, staged)
     except OSError as error:
         shutil.rmtree(work, ignore_errors=True)
-        if _no_space(error):
+        if disk_full(error):
             raise _disk_full("copy", str(source), work, size) from None
         raise FetchError(
             f"fetch: cannot copy {source} into {work.parent} ({error.strerror or error})"

@@ -7,7 +7,6 @@ space it needs (about 145 MB) is checked first; a disk that fills anyway leaves 
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import importlib.util
@@ -16,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from archive.errors import ModelUnavailable
+from archive.errors import ModelUnavailable, disk_full
 
 OFFLINE_MODEL = "base"
 MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
@@ -95,7 +94,7 @@ def assemble_offline_model(models_dir: Path) -> Path:
                 shutil.copyfile(source, staging / name)
             os.replace(staging, target)
         except OSError as error:
-            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if not disk_full(error):
                 raise
             shutil.rmtree(staging, ignore_errors=True)
             raise _no_room(models_dir, needed) from error

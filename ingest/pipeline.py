@@ -13,7 +13,6 @@ itself can no longer be written.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import logging
 import shutil
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
-from archive.errors import DiskFull, InvalidInput, MediaError, StadtstimmeError
+from archive.errors import DiskFull, InvalidInput, MediaError, StadtstimmeError, disk_full
 from archive.indexing import index_statement, is_fetched, is_indexed, is_transcribed
 from archive.models import Statement, Status
 from archive.passages import build_passages
@@ -124,7 +123,7 @@ class Pipeline:
         try:
             return self._ingest(request, candidate, draft)
         except (sqlite3.OperationalError, OSError) as error:
-            if not _disk_full(error):
+            if not disk_full(error):
                 raise
             where = (
                 f"catalog {self.catalog.path}"
@@ -156,7 +155,7 @@ class Pipeline:
                     self._record_failure(statement_id, error)
                     raise
                 except Exception as error:
-                    if _disk_full(error):
+                    if disk_full(error):
                         full = DiskFull(
                             f"{name}: no space left in {self.settings.data_dir} ({error}); "
                             "free some space and ingest it again"
@@ -177,7 +176,7 @@ class Pipeline:
             self.catalog.set_status(statement_id, Status.FAILED, clean_text(error.message))
         except sqlite3.Error as db_error:
             log.error("cannot record the failure of %s: %s", statement_id, db_error)
-            why = "the disk is full" if _disk_full(db_error) else str(db_error)
+            why = "the disk is full" if disk_full(db_error) else str(db_error)
             error.message += (
                 f"; the catalog {self.catalog.path} could not record this failure ({why})"
             )
@@ -322,12 +321,3 @@ def _first(*values: str | None) -> str | None:
         if value is not None and (cleaned := clean_text(value)):
             return cleaned
     return None
-
-
-def _disk_full(error: BaseException) -> bool:
-    """Whether the error says the data directory's file system is full (SQLite or the OS)."""
-    if isinstance(error, sqlite3.Error):
-        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
-            "disk is full" in str(error)
-        )
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import CatalogDep, EngineDep, SettingsDep
 from api.schemas import errors, links_to_statement
 from archive import search as searching
-from archive.dates import PartialDate, parse_date
-from archive.errors import InvalidInput
+from archive.dates import date_option
 
 router = APIRouter(tags=["search"])
 _YEAR = r"[1-9]\d{3}"
@@ -20,18 +19,9 @@ _MONTH_DAY = (
     r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
 )
 # Exactly the calendar dates archive.dates accepts, so that the OpenAPI description says what is
-# valid; empty means no bound (a form left blank). Checked by parse_date, which names the value.
+# valid; empty means no bound (a form left blank). Checked by date_option, which names the value.
 DATE = rf"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)?$"
 DATE_HELP = "YYYY, YYYY-MM or YYYY-MM-DD, a calendar date; inclusive"
-
-
-def _date(value: str | None, name: str) -> PartialDate | None:
-    if not value:
-        return None
-    try:
-        return parse_date(value, name)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
 
 
 def build_query(
@@ -64,8 +54,8 @@ def build_query(
         speaker=speaker or None,
         source=source or None,
         language=language or None,
-        date_from=_date(date_from, "from"),
-        date_to=_date(date_to, "to"),
+        date_from=date_option(date_from or None, "from"),  # blank: a form field left empty
+        date_to=date_option(date_to or None, "to"),
         sort=sort,
         page=page,
         per_page=per_page,

@@ -72,6 +72,13 @@ def match_expression(clauses: Sequence[Clause]) -> str | None:
     return expression
 
 
+def _read_facts(catalog: Catalog) -> dict[int, _Facts]:
+    return {
+        seq: (row[0], row[1], PartialDate.stored(row[2]), *row[3:])
+        for seq, row in catalog.statement_facts().items()
+    }
+
+
 class FtsEngine:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -145,17 +152,7 @@ class FtsEngine:
         """Every statement's searchable facts by seq, cached per catalog file until a statement
         changes: joining tens of thousands of matching statements in SQL costs more than the
         whole rest of a search."""
-        key = f"{self.catalog.path}:{self.catalog.path.stat().st_ino}"  # a new file starts anew
-        version = self.catalog.statements_version()
-        cached = _FACTS.get(key)
-        if cached is None or cached[0] != version:
-            facts: dict[int, _Facts] = {
-                seq: (row[0], row[1], PartialDate.stored(row[2]), *row[3:])
-                for seq, row in self.catalog.statement_facts().items()
-            }
-            cached = (version, facts)
-            _FACTS[key] = cached
-        return cached[1]
+        return self.catalog.per_version(_FACTS, _read_facts)
 
     def _matching_statements(self, expression: str, query: Query) -> list[_Match]:
         """(seq, id, published, municipality, speaker, matching passages) of every match."""

@@ -404,19 +404,11 @@ def _most_common(names: list[str], counts: npt.NDArray[np.int64]) -> dict[str, i
 
 
 _FACTS: dict[str, tuple[int, Facts]] = {}
-_FACTS_LOCK = threading.Lock()
 
 
 def facts(catalog: Catalog) -> Facts:
     """The catalog's Facts, cached per catalog file until a statement changes."""
-    key = f"{catalog.path}:{catalog.path.stat().st_ino}"
-    version = catalog.statements_version()
-    cached = _FACTS.get(key)
-    if cached is None or cached[0] != version:
-        cached = (version, Facts.of(catalog))
-        with _FACTS_LOCK:
-            _FACTS[key] = cached
-    return cached[1]
+    return catalog.per_version(_FACTS, Facts.of)
 
 
 # -- queries -----------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from archive.search.engines import open_engine
 from ingest import fetch
 from ingest.pipeline import Pipeline, Request
 from tests.conftest import Served
+from tests.ingest.archives import run
 
 
 @pytest.fixture
@@ -108,24 +107,12 @@ def test_sidecar_language_and_page_url_are_taken(rede: Path) -> None:
 @pytest.mark.slow
 def test_cli_says_it_in_one_line(rede: Path, cli_env: dict[str, str]) -> None:
     sidecar = write_sidecar(rede, {"published": "gestern", "speaker": "Henriette Reker"})
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", "ingest", str(rede)],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run(cli_env, "ingest", str(rede))
     assert done.returncode == 1
     assert done.stderr.strip() == (
         f"error: {sidecar}: published 'gestern': expected YYYY, YYYY-MM or YYYY-MM-DD"
     )
     write_sidecar(rede, [{"title": "Rede"}])
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", "ingest", str(rede)],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run(cli_env, "ingest", str(rede))
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {sidecar}: expected a JSON object, not an array"

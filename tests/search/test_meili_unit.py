@@ -744,7 +744,7 @@ def test_with_a_meilisearch_url_the_engine_is_meilisearch(tmp_path: Path) -> Non
         open_engine(settings, catalog)
 
 
-def test_the_fts_path_never_imports_the_meilisearch_client(tmp_path: Path) -> None:
+def test_the_fts_path_imports_neither_the_meilisearch_client_nor_tantivy(tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path\n"
         "from archive.catalog import Catalog\n"
@@ -754,6 +754,7 @@ def test_the_fts_path_never_imports_the_meilisearch_client(tmp_path: Path) -> No
         "with Catalog(p / 'c.sqlite3') as c: open_engine(Settings(data_dir=p), c)\n"
         "assert 'meilisearch' not in sys.modules, 'meilisearch imported'\n"
         "assert 'archive.search.meili' not in sys.modules\n"
+        "assert 'tantivy' not in sys.modules, 'tantivy imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

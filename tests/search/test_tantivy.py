@@ -529,17 +529,3 @@ def test_the_engine_setting_chooses_tantivy(tmp_path: Path) -> None:
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         assert isinstance(open_engine(settings, catalog), TantivyEngine)
     assert (tmp_path / "index" / "meta.json").is_file()
-
-
-def test_the_default_path_never_imports_tantivy(tmp_path: Path) -> None:
-    code = (
-        "import sys; from pathlib import Path\n"
-        "from archive.catalog import Catalog\n"
-        "from archive.config import Settings\n"
-        "from archive.search.engines import open_engine\n"
-        f"p = Path({str(tmp_path)!r})\n"
-        "with Catalog(p / 'c.sqlite3') as c: open_engine(Settings(data_dir=p), c)\n"
-        "assert 'tantivy' not in sys.modules, 'tantivy imported'\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
