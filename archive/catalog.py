@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -400,6 +400,65 @@ class Catalog:
 
     def passage_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def passage_counts(self) -> dict[int, int]:
+        """seq -> passages, of every statement that has any (one pass over the row ids)."""
+        rows = self.db.execute(f"SELECT id >> {PASSAGE_BITS}, count(*) FROM passages GROUP BY 1")
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def passage_texts(self, batch: int = 5_000) -> Iterator[tuple[int, str]]:
+        """(row id, text) of every passage in row id order, read a batch at a time, without
+        the word timings (a rebuild of the search index needs only the text)."""
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "SELECT id, text FROM passages WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield int(row[0]), str(row[1])
+            last = int(rows[-1][0])
+
+    def index_state(self) -> dict[int, tuple[str, Status, str]]:
+        """seq -> (id, status, updated_at) of every statement (what reconciling an index with
+        the catalog compares)."""
+        rows = self.db.execute("SELECT seq, id, status, updated_at FROM statements")
+        return {int(row[0]): (row[1], Status(row[2]), row[3]) for row in rows}
+
+    def statements_with(self, statuses: Sequence[Status]) -> list[Statement]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self.db.execute(
+            f"SELECT * FROM statements WHERE status IN ({marks}) ORDER BY seq",
+            tuple(str(s) for s in statuses),
+        )
+        return [_statement(row) for row in rows]
+
+    def mark_indexed(self, seqs: Collection[int]) -> None:
+        """Mark these statements indexed, those of them that are transcribed or indexed."""
+        stamp = now()
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE statements SET status = ?, error = NULL, updated_at = ? "
+                "WHERE seq = ? AND status IN (?, ?)",
+                [
+                    (str(Status.INDEXED), stamp, seq, str(Status.TRANSCRIBED), str(Status.INDEXED))
+                    for seq in seqs
+                ],
+            )
+
+    def has_fts_index(self) -> bool:
+        """Whether the catalog holds the SQLite FTS5 search index of releases before tantivy."""
+        found = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'passage_terms'"
+        ).fetchone()
+        return found is not None
+
+    def drop_fts_index(self) -> None:
+        """The last step of moving a catalog to a new index, run once that answers: the FTS5
+        tables go (SQLite drops the virtual table's shadow tables with it)."""
+        with self.transaction():
+            self.db.execute("DROP TABLE IF EXISTS passage_terms")
 
     def list_statements(
         self, *, statuses: Sequence[Status] = (Status.INDEXED,), limit: int = 20, offset: int = 0

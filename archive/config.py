@@ -6,7 +6,6 @@ import errno
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -47,9 +46,6 @@ class Settings(BaseSettings):
     language: str = "de"
     compute_type: str = "int8"
     cpu_threads: int = Field(default=0, ge=0)
-    # The embedded search engine: SQLite FTS5 in the catalog file, or a tantivy index in
-    # `index_dir`. Meilisearch is chosen by meili_url, whatever this says.
-    engine: Literal["fts", "tantivy"] = "fts"
     meili_url: str | None = None
     meili_key: str | None = None
     public_url: str | None = None
@@ -75,7 +71,7 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        """The tantivy engine's index directory."""
+        """The embedded search index (tantivy), unless meili_url names a Meilisearch server."""
         return self.data_dir / "index"
 
     @property

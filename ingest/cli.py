@@ -49,9 +49,9 @@ from archive.config import Settings, language_code
 from archive.dates import date_option
 from archive.errors import NoCatalog, StadtstimmeError
 from archive.export import StatementDetail, timecode, transcript_text
-from archive.indexing import index_statement, is_transcribed
+from archive.indexing import is_transcribed, prepare_index, rebuild
 from archive.models import Statement, Status
-from archive.search import Query, Results, Sort, search
+from archive.search import Engine, Query, Results, Sort, search
 from archive.search.engines import open_engine
 from archive.text import clean_text
 
@@ -238,8 +238,8 @@ class ConsoleReporter:
             return
         if self.kind == "fetch":
             amount = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-        elif self.kind == "reindex":
-            amount = f"{done:.0f}/{total:.0f} statements"
+        elif self.kind == "index":
+            amount = f"{done:,.0f}/{total:,.0f} passages"
         else:
             amount = f"{done:.0f}/{total:.0f} s audio" if total else f"{done:.0f} s"
         self.progress.update(self.task, completed=done, total=total, amount=amount)
@@ -325,7 +325,9 @@ def ingest(
         failures = 0
         with Catalog(settings.catalog_path) as catalog:
             reporter = ConsoleReporter(quiet or as_json)
-            pipeline = Pipeline(settings, catalog, open_engine(settings, catalog), reporter)
+            pipeline = Pipeline(
+                settings, catalog, _writing_engine(settings, catalog, reporter), reporter
+            )
             for target in targets:
                 request = Request(
                     target,
@@ -483,27 +485,54 @@ def export(
     sys.stdout.write(_run(work))
 
 
+def _index_progress(reporter: ConsoleReporter) -> Callable[[int, int], None]:
+    """Progress of building the search index, shown from its first batch of passages."""
+    started = False
+
+    def progress(done: int, total: int) -> None:
+        nonlocal started
+        if not started:
+            reporter.stage("index", total)
+            started = True
+        reporter.advance(done, total)
+
+    return progress
+
+
+def _writing_engine(settings: Settings, catalog: Catalog, reporter: ConsoleReporter) -> Engine:
+    """The search engine, for a command that writes: built first when there is no index yet
+    (a new archive, or a catalog from a release before tantivy), else reconciled with the
+    catalog (archive.indexing.prepare_index)."""
+    engine = open_engine(settings, catalog)
+    with reporter.running():
+        done = prepare_index(catalog, engine, _index_progress(reporter))
+    if done == "built" and catalog.passage_count():
+        reporter.message(f"built the search index: {_plural(catalog.passage_count(), 'passage')}")
+    return engine
+
+
 @app.command()
 def reindex(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Rebuild the search index of the chosen engine from the catalog."""
 
-    def work() -> int:
+    def work() -> tuple[int, int]:
         settings = _settings(write=True)
         reporter = ConsoleReporter(quiet)
         with Catalog(settings.catalog_path) as catalog, reporter.running():
-            engine = open_engine(settings, catalog)
-            ids = catalog.statement_ids([Status.TRANSCRIBED, Status.INDEXED])
-            reporter.stage("reindex", len(ids))
-            engine.clear()
-            for done, statement_id in enumerate(ids, start=1):
-                index_statement(catalog, engine, statement_id)
-                reporter.advance(done, len(ids))
-        return len(ids)
+            built = rebuild(catalog, open_engine(settings, catalog), _index_progress(reporter))
+        return len(built.statements), built.passages
 
-    count = _run(work)
-    out.print(f"reindexed {_plural(count, 'statement')}")
+    statements, passages = _run(work)
+    out.print(f"reindexed {_plural(statements, 'statement')}, {_plural(passages, 'passage')}")
+
+
+ENGINE_NAMES = {
+    "TantivyEngine": "tantivy",
+    "MeiliEngine": "meilisearch",
+    "LegacyFtsEngine": "FTS5 of an older release (read-only until a writing command)",
+}
 
 
 def _mib(size: int | None) -> str:
@@ -535,7 +564,7 @@ def status(
                 "schema_version": catalog.schema_version,
                 "statements": {str(k): n for k, n in sorted(catalog.status_counts().items())},
                 "passages": catalog.passage_count(),
-                "engine": "meilisearch" if settings.meili_url else settings.engine,
+                "engine": ENGINE_NAMES.get(type(engine).__name__, type(engine).__name__),
                 "index_bytes": engine.index_bytes(),
                 "media_files": media_files,
                 "media_bytes": media_bytes,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal, Protocol, Self
@@ -84,18 +84,83 @@ class Matches:
     trend: dict[str, int] = field(default_factory=dict)
 
 
+Progress = Callable[[int, int], None]  # passages done, passages in all
+
+
+@dataclass(frozen=True)
+class Built:
+    """An index built beside the current one, not yet answering searches (`Engine.build`)."""
+
+    name: str  # the engine's name for it: a directory, an index uid
+    statements: tuple[int, ...]  # the seqs it holds
+    passages: int
+
+
 class Engine(Protocol):
-    vocabulary: Vocabulary
+    """A search index: a projection of the catalog, kept in step by one protocol that every
+    engine follows (archive.indexing carries it out; the engines only do what it asks):
 
-    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None: ...
+    1. The catalog commits first. A transcript is saved (status TRANSCRIBED) before the index
+       holds it; a takedown (hidden, deleted) is committed in the catalog before the index
+       forgets it. Searches show only statements the catalog calls INDEXED, so a takedown is
+       gone from search the moment the catalog commits it.
+    2. Every index write happens inside a catalog write transaction (BEGIN IMMEDIATE), taken
+       before the index writer: writers of all processes queue on the catalog first, so the
+       index and the statuses change in one order everywhere, and the engine's own writer lock
+       is only a second guard.
+    3. `index()` replaces a statement's passages and commits the index; the catalog then marks
+       the statement INDEXED in the same catalog transaction, committed last. A crash between
+       the two leaves a TRANSCRIBED statement the index already holds: invisible, and indexed
+       again (idempotently) by the next reconciliation.
+    4. Reconciliation (`archive.indexing.reconcile`, at the start of every writing command)
+       compares `held()` with the catalog: passages of statements that are not INDEXED are
+       removed, INDEXED statements whose passage count differs and TRANSCRIBED ones are
+       indexed, all in one catalog transaction.
+    5. A rebuild builds a new index beside the current one (`build`), searches still answering
+       from the old, then, in one catalog transaction, swaps it in (`swap`), marks what it
+       built INDEXED and reconciles what changed meanwhile.
+    """
 
-    def delete(self, statement_id: str) -> None: ...
+    @property
+    def vocabulary(self) -> Vocabulary: ...
+
+    def ready(self) -> bool:
+        """Whether an index answers (False before the first build)."""
+        ...
+
+    def index(
+        self,
+        statement: Statement,
+        passages: Sequence[tuple[int, Passage]],
+        into: Built | None = None,
+    ) -> None:
+        """Replace the statement's passages (all of them, by its seq) and commit, in the current
+        index or in a built one not yet swapped in."""
+        ...
+
+    def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
+        """Remove every passage of these statements and commit."""
+        ...
+
+    def held(self) -> dict[int, int]:
+        """How many passages the index holds of each statement, by seq."""
+        ...
+
+    def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
+        """Index these statements' passages into a new index that answers nothing yet."""
+        ...
+
+    def swap(self, built: Built) -> None:
+        """Make a built index the one that answers, and drop the one it replaces."""
+        ...
+
+    def discard(self, built: Built) -> None:
+        """Drop a built index that will not be swapped in."""
+        ...
 
     def search(self, query: Query) -> Matches:
         """Statements of the indexed ones that match, honouring filters, sort and page."""
         ...
-
-    def clear(self) -> None: ...
 
     def index_bytes(self) -> int | None:
         """How much the index takes on this machine's disk (None: not on this machine)."""

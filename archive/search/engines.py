@@ -5,23 +5,27 @@ from __future__ import annotations
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.search import Engine
-from archive.search.fts import FtsEngine
 
 MEILI_INDEX = "passages"
 
 
 def open_engine(settings: Settings, catalog: Catalog) -> Engine:
-    """Meilisearch when STADTSTIMME_MEILI_URL is set, else the embedded engine that
-    STADTSTIMME_ENGINE names: `fts` (SQLite FTS5, the default) or `tantivy`.
+    """Meilisearch when STADTSTIMME_MEILI_URL is set, else the embedded tantivy index in the
+    data directory; for a catalog from before tantivy whose index is not built yet, its FTS5
+    index, read-only, until a writing command builds the tantivy index
+    (archive.indexing.prepare_index).
 
-    The Meilisearch and tantivy modules are imported only when chosen, so that the default path
-    never loads their libraries."""
+    The Meilisearch module is imported only when chosen, so that the default path never loads
+    its client."""
     if settings.meili_url:
         from archive.search.meili import MeiliEngine
 
         return MeiliEngine(catalog, settings.meili_url, settings.meili_key, index=MEILI_INDEX)
-    if settings.engine == "tantivy":
-        from archive.search.tantivy import TantivyEngine
+    from archive.search.tantivy import Layout, TantivyEngine
 
-        return TantivyEngine(catalog, settings.index_dir)
-    return FtsEngine(catalog)
+    if catalog.readonly and Layout(settings.index_dir).current() is None:
+        if catalog.has_fts_index():
+            from archive.search.fts import LegacyFtsEngine
+
+            return LegacyFtsEngine(catalog)
+    return TantivyEngine(catalog, settings.index_dir)

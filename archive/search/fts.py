@@ -1,5 +1,7 @@
-"""The embedded engine: SQLite FTS5 in the catalog file itself, consistent with it in every
-transaction, no server. Text is analysed in Python (archive.analysis); FTS5 indexes the terms in
+"""The search index of releases before tantivy, read-only: SQLite FTS5 in the catalog file
+itself. A catalog from such a release keeps answering searches with it until the first writing
+command builds the tantivy index (archive.search.tantivy) and drops these tables; nothing
+writes it any more. Text is analysed in Python (archive.analysis); FTS5 indexes the terms in
 three columns: the words' terms in order (phrases match here), compound heads, and compound
 modifiers, weighted in that order. User text never reaches FTS5's query parser: only quoted
 terms made by the analyser do.
@@ -20,17 +22,26 @@ import heapq
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from archive.analysis import Clause, analyse_text
+from archive.analysis import Clause
 from archive.catalog import PASSAGE_BITS, Catalog
 from archive.dates import PartialDate
-from archive.errors import CatalogNeedsMigration
+from archive.errors import CatalogNeedsMigration, StadtstimmeError
 from archive.models import Passage, Statement, Status
-from archive.search import Matches, Query, RankedPassage, RankedStatement
-from archive.search.vocabulary import Vocabulary, spelled_terms
+from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import CatalogVocabulary
 
 RANK_CANDIDATES = 2000
+
+
+class LegacyIndex(StadtstimmeError):
+    """A write was asked of the read-only FTS5 index."""
+
+    status = 409
+    code = "legacy_index"
+
+
 # (seq, id, published, municipality, speaker, matching passages) of a matching statement
 _Match = tuple[int, str, PartialDate | None, str | None, str | None, int]
 # (id, status, published, municipality, speaker, source, language) of a statement, by seq
@@ -38,7 +49,8 @@ _Facts = tuple[str, str, PartialDate | None, str | None, str | None, str | None,
 _FACT_INDEX = {"municipality": 3, "speaker": 4, "source": 5, "language": 6}
 _FACTS: dict[str, tuple[int, dict[int, _Facts]]] = {}
 WEIGHTS = (1.0, 0.6, 0.3)  # terms, heads, modifiers
-_SCHEMA = """
+# The table as releases before tantivy made it (tests make such catalogs with it).
+LEGACY_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5(
     terms, heads, modifiers,
     tokenize = "unicode61 remove_diacritics 0", prefix = '3', detail = 'full'
@@ -79,59 +91,55 @@ def _read_facts(catalog: Catalog) -> dict[int, _Facts]:
     }
 
 
-class FtsEngine:
+class LegacyFtsEngine:
+    """Searches, read-only, in the FTS5 index of a catalog from before tantivy: it answers until
+    the first writing command has built the tantivy index (archive.indexing.prepare_index),
+    which then drops the FTS5 tables. It writes nothing: every writing command builds the
+    tantivy index first."""
+
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.vocabulary = Vocabulary(catalog)
-        exists = catalog.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'passage_terms'"
-        ).fetchone()
-        if not exists:
-            if catalog.readonly:  # a read-only command creates nothing
-                raise CatalogNeedsMigration(
-                    f"the catalog {catalog.path} has no search index yet: run a writing "
-                    "command such as `stadtstimme reindex` first"
-                )
-            with catalog.transaction() as db:
-                db.execute(_SCHEMA)
-
-    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
-        rows = []
-        spelled = []
-        for rowid, passage in passages:
-            analysed = analyse_text(passage.text)
-            spelled.append(spelled_terms(passage.text))
-            rows.append(
-                (
-                    rowid,
-                    " ".join(analysed.terms),
-                    " ".join(analysed.heads),
-                    " ".join(analysed.modifiers),
-                )
+        self.vocabulary = CatalogVocabulary(catalog)
+        if not catalog.has_fts_index():
+            raise CatalogNeedsMigration(
+                f"the catalog {catalog.path} has no search index yet: run a writing "
+                "command such as `stadtstimme reindex` first"
             )
-        with self.catalog.transaction() as db:
-            self._delete_seq(statement.seq)
-            db.executemany(
-                "INSERT INTO passage_terms (rowid, terms, heads, modifiers) VALUES (?, ?, ?, ?)",
-                rows,
-            )
-            self.vocabulary.add(spelled)
 
-    def delete(self, statement_id: str) -> None:
-        statement = self.catalog.find(statement_id)
-        if statement is not None:
-            self._delete_seq(statement.seq)
+    def ready(self) -> bool:
+        return True
 
-    def _delete_seq(self, seq: int | None) -> None:
-        if seq is None:
-            return
-        bounds = (seq << PASSAGE_BITS, (seq + 1) << PASSAGE_BITS)
-        with self.catalog.transaction() as db:
-            held = db.execute(
-                "SELECT terms FROM passage_terms WHERE rowid >= ? AND rowid < ?", bounds
-            )
-            self.vocabulary.remove(row[0].split() for row in held.fetchall())
-            db.execute("DELETE FROM passage_terms WHERE rowid >= ? AND rowid < ?", bounds)
+    def _read_only(self) -> LegacyIndex:
+        return LegacyIndex(
+            f"the search index in {self.catalog.path} is from an older release and is only "
+            "read: a writing command such as `stadtstimme reindex` builds its successor"
+        )
+
+    def index(
+        self,
+        statement: Statement,
+        passages: Sequence[tuple[int, Passage]],
+        into: Built | None = None,
+    ) -> None:
+        raise self._read_only()
+
+    def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
+        raise self._read_only()
+
+    def held(self) -> dict[int, int]:
+        rows = self.catalog.db.execute(
+            f"SELECT rowid >> {PASSAGE_BITS}, count(*) FROM passage_terms GROUP BY 1"
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
+        raise self._read_only()
+
+    def swap(self, built: Built) -> None:
+        raise self._read_only()
+
+    def discard(self, built: Built) -> None:
+        raise self._read_only()
 
     def index_bytes(self) -> int | None:
         """The FTS5 tables' pages in the catalog file; None where SQLite has no dbstat."""
@@ -142,11 +150,6 @@ class FtsEngine:
         except sqlite3.OperationalError:
             return None
         return int(row[0] or 0)
-
-    def clear(self) -> None:
-        with self.catalog.transaction() as db:
-            db.execute("DELETE FROM passage_terms")
-            self.vocabulary.clear()
 
     def _facts(self) -> dict[int, _Facts]:
         """Every statement's searchable facts by seq, cached per catalog file until a statement

@@ -1,8 +1,5 @@
-"""The embedded tantivy engine: an index directory beside the catalog, no server, BM25 over all
+"""The embedded search engine: a tantivy index in the data directory, no server, BM25 over all
 matches, and counts (facets, trend, grouping) computed in bulk with numpy.
-
-Opt-in for now (STADTSTIMME_ENGINE=tantivy); the FTS5 engine stays the default until the rest of
-issue 7 (swap-in, crash reconciliation, reindex into a new directory) is done.
 
 The index holds one document per passage:
 - `rowid` (fast): the catalog's passage row id, seq << 16 | position;
@@ -12,15 +9,22 @@ The index holds one document per passage:
 - `heads`, `modifiers`: compound parts, indexed without frequencies or positions: they make a
   part find its compound but are not scored by BM25 (summing BM25 over fields, each with its own
   IDF, agreed far worse with FTS5's BM25 than scoring the terms field alone);
-- `digest` (fast): 8 bytes of BLAKE2b of the passage's text. Removing a statement counts the
-  did-you-mean vocabulary out from the texts it was counted in from: the catalog's, when their
-  digests show that it still holds those texts (a takedown, indexing the same transcript
-  again); otherwise (a statement transcribed anew) from the terms the index itself holds for
-  the statement, read from its term dictionary (exact, but it scans the postings). Storing each
-  passage's terms instead took more than half the index.
-All three text fields use tantivy's built-in `whitespace` tokenizer: our terms are already
+- `spelled`: one `term:word` per distinct term of the passage, the word as it was said: the
+  did-you-mean vocabulary (IndexVocabulary) is read from this field's term dictionary, counted
+  over live documents only, so it lives and dies with the index: rebuilt with it, and a
+  statement taken down takes its words with it at the same commit.
+All four text fields use tantivy's built-in `whitespace` tokenizer: our terms are already
 folded and stemmed, and it neither lowercases nor drops long tokens (the `default` tokenizer
 drops tokens over 40 characters).
+
+On disk: `<index_dir>/current.json` names the generation that answers, a directory beside it
+holding one tantivy index. A rebuild (`build`) writes a new generation while searches go on
+answering from the current one, and `swap` points current.json at it (written whole, then
+renamed over the old file) and removes the old one. Every process checks current.json's stamp
+at each search and write (a stat) and switches at once; a reader also reloads when the
+generation's meta.json changed, so that a commit (a takedown) shows at once in every serving
+process. A read-only data directory is served through a private directory of symbolic links to
+the index's files (tantivy takes a lock file beside meta.json even to read).
 
 Ranking, and how it was chosen. Each word (or prefix) has one IDF, that of the passages holding
 it in any of the three fields, as FTS5 computes a phrase's: its BM25 in `terms` is boosted to
@@ -41,8 +45,7 @@ Queries are built from archive.analysis.parse_query's clauses, never from user t
   weighed as one word (one IDF for all expansions); the MAX_SCORED_EXPANSION most frequent
   expansions in `terms` are scored by BM25, any further ones and the compound parts match
   through term sets with constant scores. A phrase ending in a prefix (only an excluded
-  `-Kita-Öff*` makes one) is matched in `terms` only, as phrases are (FTS5 matches it in any
-  column);
+  `-Kita-Öff*` makes one) is matched in `terms` only, as phrases are;
 - exclusions: must-not clauses.
 
 A search runs one terms aggregation over `seq` (split by seq range when the catalog has more
@@ -51,26 +54,29 @@ number of matching passages. Visibility (indexed status), filters and dates are 
 arrays indexed by seq, built from the catalog's statements and cached per catalog version;
 facets and the trend are bincounts over them. Relevance order is each statement's best passage
 by BM25 over all matches (top-k passages, widened until the page is full); date order comes from
-the arrays, undated last, as in the FTS5 engine.
+the arrays, undated last.
 
-Writing: one writer per index at a time. Within a process a lock serialises writers; across
-processes a writer that meets LockBusy retries with backoff for up to WRITER_WAIT_S seconds.
-Every write takes the catalog's transaction first and the index writer second (the same order
-in every process), updates the vocabulary in that transaction and commits the index last, so a
-failed index write rolls the vocabulary back. Every process's searcher reloads when the index's
-meta.json changed, so that a commit (a takedown) shows at once in every serving process.
+Writing follows the projection protocol of archive.search.Engine: the caller holds a catalog
+write transaction; the engine then takes the index writer of the current generation (one per
+index: within a process a lock serialises writers, across processes a writer that meets
+LockBusy retries with backoff for up to WRITER_WAIT_S seconds), changes and commits it. Files
+that a crashed writer or a finished merge left behind are garbage-collected when a writer
+starts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import math
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,16 +85,21 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from archive.analysis import Analysed, Clause, ParsedQuery, analyse_text
-from archive.catalog import PASSAGE_BITS, PASSAGES_PER_STATEMENT, Catalog
+from archive.analysis import Clause, IndexFields, ParsedQuery, index_fields
+from archive.catalog import PASSAGE_BITS, Catalog
 from archive.dates import PartialDate
 from archive.errors import Busy, CatalogNeedsMigration, CatalogUnavailable
 from archive.models import Passage, Statement, Status
-from archive.search import Matches, Query, RankedPassage, RankedStatement
-from archive.search.vocabulary import Vocabulary, spelled_terms
+from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import CatalogVocabulary
+from archive.stops import stop_point
 
-FORMAT = 1  # of the documents and fields below; kept in FORMAT_FILE
+log = logging.getLogger(__name__)
+
+FORMAT = 2  # of the documents and fields below; kept in current.json and FORMAT_FILE
 FORMAT_FILE = "stadtstimme-index.json"
+CURRENT = "current.json"
+FORMS = "forms.sqlite3"  # analysed word forms, kept for rebuilds (archive.forms)
 TOKENIZER = "whitespace"
 # A passage that holds a query word only as a compound part scores this share of the word's IDF:
 # enough to rank a head above a modifier, too little to outrank the word said whole (see the
@@ -111,9 +122,11 @@ WIDEN = 4
 # these are at most this many, else from one search per statement.
 MAX_BATCHED = 20_000
 WRITER_HEAP = 64_000_000
+BUILD_HEAP = 400_000_000  # a rebuild writes large segments: fewer merges
 WRITER_THREADS = 1
 WRITER_WAIT_S = 600.0
 WRITER_BACKOFF_S = (0.01, 1.0)  # first and longest pause between attempts
+BUILD_STATEMENTS = 500  # statements read from the catalog at a time by a rebuild
 
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 _TQ = tantivy.Query
@@ -140,93 +153,195 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("terms", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_text_field("heads", tokenizer_name=TOKENIZER, index_option="basic")
     builder.add_text_field("modifiers", tokenizer_name=TOKENIZER, index_option="basic")
-    builder.add_integer_field("digest", fast=True)
+    builder.add_text_field("spelled", tokenizer_name=TOKENIZER, index_option="basic")
     return builder.build()
 
 
-def digest(text: str) -> int:
-    """A passage text's digest, as a signed 64-bit integer (what the binding's ints are)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
+_SCHEMA = build_schema()
 
 
-def document(rowid: int, text: str, analysed: Analysed) -> tantivy.Document:
+def document(rowid: int, fields: IndexFields) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_integer("rowid", rowid)
     doc.add_integer("seq", rowid >> PASSAGE_BITS)
-    doc.add_text("terms", " ".join(analysed.terms))
-    doc.add_text("heads", " ".join(analysed.heads))
-    doc.add_text("modifiers", " ".join(analysed.modifiers))
-    doc.add_integer("digest", digest(text))
+    doc.add_text("terms", fields.terms)
+    doc.add_text("heads", fields.heads)
+    doc.add_text("modifiers", fields.modifiers)
+    doc.add_text("spelled", fields.spelled)
     return doc
 
 
-# -- one index per directory and process -------------------------------------------------------
+# -- generations: which index answers ----------------------------------------------------------
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write a small file so that readers see the old content or the new, never a part."""
+    written = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with written.open("w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    written.replace(path)
+    try:
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _read_json(path: Path) -> dict[str, object] | None:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+class Layout:
+    """The index directory: current.json and the generations beside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pointer = root / CURRENT
+        self._stamp: tuple[int, int, int] | None = None
+        self._current: Path | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Path | None:
+        """The generation that answers, None before the first build (checked by a stat)."""
+        stamp = _stamp(self.pointer)
+        with self._lock:
+            if stamp == self._stamp:
+                return self._current
+            replaced, self._current = self._current, self._read()
+            self._stamp = stamp
+            current = self._current
+        if replaced is not None and replaced != current:
+            _forget(replaced)  # its files are gone or going: release them
+        return current
+
+    def _read(self) -> Path | None:
+        found = _read_json(self.pointer)
+        if found is None:
+            return None
+        name = found.get("generation")
+        if found.get("format") != FORMAT or not isinstance(name, str) or "/" in name:
+            raise CatalogNeedsMigration(
+                f"the search index in {self.root} was made by another version of Stadtstimme: "
+                "run `stadtstimme reindex`"
+            )
+        return self.root / name
+
+    def new_generation(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = self.root / f"g{time.time_ns()}-{os.getpid()}"
+        folder.mkdir()
+        return folder
+
+    def point(self, generation: Path) -> None:
+        _write_whole(self.pointer, json.dumps({"format": FORMAT, "generation": generation.name}))
+
+    def sweep(self) -> list[Path]:
+        """Remove generations that nobody will use: not the current one, and not one that a
+        live process is building (its pid is in its name). Returns what was removed."""
+        current = self.current()
+        removed = []
+        for folder in self.root.glob("g*-*"):
+            if folder == current or not folder.is_dir():
+                continue
+            pid = folder.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            _forget(folder)
+            removed.append(folder)
+        return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- one tantivy index per generation and process ----------------------------------------------
 
 
 class _Handle:
-    """A tantivy index directory opened once per process and shared by every engine and thread
-    that uses it: opening costs, and one reader serves all searches."""
+    """A generation's tantivy index, opened once per process and shared by every engine and
+    thread that uses it: opening costs, and one reader serves all searches."""
 
     def __init__(self, directory: Path, readonly: bool) -> None:
         self.directory = directory
-        meta = directory / "meta.json"
-        marker = directory / FORMAT_FILE
-        if not meta.exists():
-            if readonly:  # a read-only command creates nothing
-                raise CatalogNeedsMigration(
-                    f"there is no search index in {directory} yet: run a writing command "
-                    "such as `stadtstimme reindex` first"
-                )
-            directory.mkdir(parents=True, exist_ok=True)
-        elif _format(marker) not in (None, FORMAT):  # tantivy itself refuses another schema
-            raise CatalogNeedsMigration(
-                f"the search index in {directory} was made by another version of Stadtstimme: "
-                "remove the directory and run `stadtstimme reindex`"
-            )
+        self._meta = directory / "meta.json"
+        self._overlay: Path | None = None
+        opened = directory
+        if not os.access(directory, os.W_OK):
+            # tantivy takes a lock file beside meta.json even to read: read through links.
+            readonly = True
+            self._overlay = opened = Path(tempfile.mkdtemp(prefix="stadtstimme-index-"))
+            self._link()
         try:
-            self.index = tantivy.Index(build_schema(), path=str(directory), reuse=True)
+            self.index = tantivy.Index(_SCHEMA, path=str(opened), reuse=True)
         except ValueError as error:
             raise CatalogUnavailable(f"cannot open the search index {directory}: {error}") from None
+        marker = directory / FORMAT_FILE
         if not readonly and not marker.exists():
-            written = marker.with_suffix(f".{os.getpid()}.tmp")
-            written.write_text(json.dumps({"format": FORMAT}) + "\n", encoding="utf-8")
-            written.replace(marker)
-        self.schema = self.index.schema
-        self._meta = meta
-        self._stamp = self._meta_stamp()
+            _write_whole(marker, json.dumps({"format": FORMAT}) + "\n")
+        self._stamp = _stamp(self._meta)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
 
-    def _meta_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            found = self._meta.stat()
-        except FileNotFoundError:
-            return None
-        return (found.st_ino, found.st_mtime_ns, found.st_size)
+    def _link(self) -> None:
+        assert self._overlay is not None
+        for found in self.directory.iterdir():
+            link = self._overlay / found.name
+            if not link.is_symlink() and found.name != ".tantivy-meta.lock":
+                link.symlink_to(found)
+
+    def close(self) -> None:
+        if self._overlay is not None:
+            shutil.rmtree(self._overlay, ignore_errors=True)
 
     def searcher(self) -> tantivy.Searcher:
         """A searcher on the last commit of any process: tantivy replaces meta.json at every
         commit, so a changed file means a reload (a stat costs microseconds)."""
-        stamp = self._meta_stamp()
-        if stamp != self._stamp:
-            with self._reload_lock:
-                self.index.reload()
-                self._stamp = stamp
+        if _stamp(self._meta) != self._stamp:
+            return self.fresh_searcher()
         return self.index.searcher()
 
     def fresh_searcher(self) -> tantivy.Searcher:
         with self._reload_lock:
+            stamp = _stamp(self._meta)
+            if self._overlay is not None:
+                self._link()
             self.index.reload()
-            self._stamp = self._meta_stamp()
+            self._stamp = stamp
         return self.index.searcher()
 
     @contextmanager
-    def writer(self) -> Iterator[tantivy.IndexWriter]:
+    def writer(self, heap: int = WRITER_HEAP) -> Iterator[tantivy.IndexWriter]:
         """The index's one writer, for one change: rolled back if the body raises, released
         (after the merges it started) when the body ends, the reader reloaded then."""
         with self._write_lock:
-            writer = self._take_writer()
+            writer = self._take_writer(heap)
             try:
+                writer.garbage_collect_files()  # what a crashed writer or a merge left
                 yield writer
             except BaseException:
                 writer.rollback()
@@ -235,13 +350,13 @@ class _Handle:
                 writer.wait_merging_threads()
                 self.fresh_searcher()
 
-    def _take_writer(self) -> tantivy.IndexWriter:
+    def _take_writer(self, heap: int) -> tantivy.IndexWriter:
         """The writer, waiting while another process holds it (tantivy: LockBusy)."""
         deadline = time.monotonic() + WRITER_WAIT_S
         pause, longest = WRITER_BACKOFF_S
         while True:
             try:
-                return self.index.writer(WRITER_HEAP, WRITER_THREADS)
+                return self.index.writer(heap, WRITER_THREADS)
             except ValueError as error:
                 if "LockBusy" not in str(error):
                     raise
@@ -254,35 +369,34 @@ class _Handle:
             pause = min(pause * 2, longest)
 
 
-def _format(marker: Path) -> int | None:
-    try:
-        found = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = found.get("format") if isinstance(found, dict) else None
-    return value if isinstance(value, int) else None
-
-
-_HANDLES: dict[tuple[str, int, int], _Handle] = {}
+_HANDLES: dict[Path, _Handle] = {}
+_LAYOUTS: dict[Path, Layout] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
 def _handle(directory: Path, readonly: bool) -> _Handle:
+    """The process's handle on a generation (a generation's name is never reused)."""
     with _HANDLES_LOCK:
-        try:
-            found = directory.stat()
-        except FileNotFoundError:
-            key = None
-        else:  # a directory removed and made anew is a new index
-            key = (str(directory.resolve()), found.st_dev, found.st_ino)
-            if key in _HANDLES:
-                return _HANDLES[key]
-        handle = _Handle(directory, readonly)
-        if key is None:
-            found = directory.stat()
-            key = (str(directory.resolve()), found.st_dev, found.st_ino)
-        _HANDLES[key] = handle
-        return handle
+        found = _HANDLES.get(directory)
+        if found is None:
+            found = _HANDLES[directory] = _Handle(directory, readonly)
+        return found
+
+
+def _forget(directory: Path) -> None:
+    with _HANDLES_LOCK:
+        gone = _HANDLES.pop(directory, None)
+    if gone is not None:
+        gone.close()
+
+
+def _layout(root: Path) -> Layout:
+    with _HANDLES_LOCK:
+        key = root.absolute()
+        found = _LAYOUTS.get(key)
+        if found is None:
+            found = _LAYOUTS[key] = Layout(key)
+        return found
 
 
 # -- statement facts as arrays indexed by seq --------------------------------------------------
@@ -513,85 +627,167 @@ class QueryBuilder:
 # -- the engine --------------------------------------------------------------------------------
 
 
+class NoIndex(CatalogNeedsMigration):
+    """A read-only command met an archive whose search index was never built."""
+
+
+class IndexVocabulary:
+    """The did-you-mean vocabulary, read from the `spelled` field of the current generation,
+    counted over live passages only (a passage removed leaves its words' document frequencies
+    behind until a merge; the filter does not)."""
+
+    def __init__(self, engine: TantivyEngine) -> None:
+        self.engine = engine
+
+    def _spelled(self, prefix: str, limit: int | None) -> list[tuple[str, int]]:
+        handle = self.engine._current()
+        if handle is None:
+            return []
+        searcher = handle.searcher()
+        found: list[tuple[str, int]] = searcher.terms_with_prefix(
+            "spelled", prefix, filter_query=_TQ.all_query(), limit=limit
+        )
+        return found
+
+    def starting_with(self, first: str, limit: int = 50_000) -> list[tuple[str, str, int]]:
+        """(term, spelling, passages) of the indexed words whose term starts with `first`: the
+        spelling said in the most passages."""
+        counts: dict[str, int] = defaultdict(int)
+        spelling: dict[str, tuple[int, str]] = {}
+        for token, passages in self._spelled(first, limit):
+            found, _, word = token.partition(":")
+            counts[found] += passages
+            if passages > spelling.get(found, (0, ""))[0]:
+                spelling[found] = (passages, word)
+        return [(found, spelling[found][1], n) for found, n in counts.items() if n > 0]
+
+    def passages_with(self, term_: str) -> int:
+        return sum(n for _, n in self._spelled(term_ + ":", None))
+
+
 class TantivyEngine:
-    """The search protocol on a tantivy index in `directory` (see the module docstring)."""
+    """The search protocol on the tantivy index under `root` (see the module docstring)."""
 
-    def __init__(self, catalog: Catalog, directory: Path) -> None:
+    def __init__(self, catalog: Catalog, root: Path) -> None:
         self.catalog = catalog
-        self.directory = directory
-        self.vocabulary = Vocabulary(catalog)
-        self._index = _handle(directory, catalog.readonly)
+        self.root = root
+        self.layout = _layout(root)
+        self.vocabulary = IndexVocabulary(self)
+        if catalog.readonly and self.layout.current() is None:
+            raise NoIndex(
+                f"there is no search index in {root} yet: run a writing command such as "
+                "`stadtstimme reindex` first"
+            )
 
-    # writing
+    def ready(self) -> bool:
+        return self.layout.current() is not None
 
-    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
-        """Replace the statement's passages: delete by seq, add, commit; the vocabulary counts
-        out what the index held and counts in the new passages."""
-        docs = []
-        spelled = []
-        for rowid, passage in passages:
-            text = passage.text
-            docs.append(document(rowid, text, analyse_text(text)))
-            spelled.append(spelled_terms(text))
+    def _current(self) -> _Handle | None:
+        generation = self.layout.current()
+        return None if generation is None else _handle(generation, self.catalog.readonly)
+
+    def _target(self, into: Built | None) -> _Handle:
+        """The generation a write goes to: a built one, or the current one (the archive's first,
+        empty, made current on the first write)."""
+        if into is not None:
+            return _handle(self.root / into.name, readonly=False)
+        generation = self.layout.current()
+        if generation is None:
+            generation = self.layout.new_generation()
+            _handle(generation, readonly=False)
+            self.layout.point(generation)
+        return _handle(generation, readonly=False)
+
+    # writing (the caller holds a catalog write transaction: archive.indexing)
+
+    def index(
+        self,
+        statement: Statement,
+        passages: Sequence[tuple[int, Passage]],
+        into: Built | None = None,
+    ) -> None:
+        """Replace the statement's passages: delete by seq, add, commit."""
+        docs = [document(rowid, index_fields(passage.text)) for rowid, passage in passages]
         seqs = {rowid >> PASSAGE_BITS for rowid, _ in passages}
         if statement.seq is not None:
             seqs.add(statement.seq)
-        with self.catalog.transaction(), self._index.writer() as writer:
-            searcher = self._index.fresh_searcher()
+        with self._target(into).writer() as writer:
             for seq in sorted(seqs):
-                self.vocabulary.remove(self._held(searcher, seq, passages))
                 writer.delete_documents_by_term("seq", seq)
             for doc in docs:
                 writer.add_document(doc)
-            self.vocabulary.add(spelled)
+            stop_point("index:added")
             writer.commit()
 
-    def delete(self, statement_id: str) -> None:
-        statement = self.catalog.find(statement_id)
-        if statement is None or statement.seq is None:
+    def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
+        if not seqs:
             return
-        with self.catalog.transaction(), self._index.writer() as writer:
-            searcher = self._index.fresh_searcher()
-            held = self._held(searcher, statement.seq, self.catalog.passages(statement_id))
-            if not held:
-                return
-            writer.delete_documents_by_term("seq", statement.seq)
-            self.vocabulary.remove(held)
+        with self._target(into).writer() as writer:
+            for seq in sorted(seqs):
+                writer.delete_documents_by_term("seq", seq)
             writer.commit()
+
+    def held(self) -> dict[int, int]:
+        handle = self._current()
+        if handle is None:
+            return {}
+        searcher = handle.fresh_searcher()
+        if not searcher.num_docs:
+            return {}
+        top = searcher.aggregate(_TQ.all_query(), {"top": {"max": {"field": "seq"}}})
+        size = int(top["top"]["value"]) + 1
+        seqs, counts = self._counts(searcher, _TQ.all_query(), size)
+        return dict(zip(seqs.tolist(), counts.tolist(), strict=True))
+
+    def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
+        """Index the statements' passages into a new generation, read in row id order straight
+        from the catalog's passage texts, analysed by archive.search.bulk (word forms kept in
+        FORMS for the next rebuild), one commit at the end."""
+        from archive.search.bulk import analysed_rows
+
+        wanted = {s.seq for s in statements if s.seq is not None}
+        total = sum(n for seq, n in self.catalog.passage_counts().items() if seq in wanted)
+        generation = self.layout.new_generation()
+        done = 0
+        try:
+            with _handle(generation, readonly=False).writer(BUILD_HEAP) as writer:
+                rows = (
+                    (rowid, text)
+                    for rowid, text in self.catalog.passage_texts()
+                    if rowid >> PASSAGE_BITS in wanted
+                )
+                for batch in analysed_rows(rows, forms=self.root / FORMS):
+                    for rowid, fields in batch:
+                        writer.add_document(document(rowid, fields))
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, total)
+                writer.commit()
+        except BaseException:
+            self.discard(Built(generation.name, (), 0))
+            raise
+        return Built(generation.name, tuple(sorted(wanted)), done)
+
+    def swap(self, built: Built) -> None:
+        """Point current.json at the built generation and remove the one it replaces. The
+        catalog's vocabulary table is emptied: it belonged to the FTS5 index of older releases
+        (or to a Meilisearch index, which refills it when it is built)."""
+        CatalogVocabulary(self.catalog).clear()
+        self.layout.point(self.root / built.name)
+        for gone in self.layout.sweep():
+            log.info("removed the replaced search index %s", gone)
+
+    def discard(self, built: Built) -> None:
+        folder = self.root / built.name
+        _forget(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
     def index_bytes(self) -> int | None:
-        """The index directory's files."""
-        return sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
-
-    def clear(self) -> None:
-        with self.catalog.transaction(), self._index.writer() as writer:
-            writer.delete_all_documents()
-            self.vocabulary.clear()
-            writer.commit()
-            writer.garbage_collect_files()
-
-    def _held(
-        self, searcher: tantivy.Searcher, seq: int, texts: Sequence[tuple[int, Passage]]
-    ) -> list[list[str]]:
-        """The terms of each passage the index holds for a statement (for Vocabulary.remove).
-
-        From `texts` (row ids and passages, the catalog's) when the digests show that the index
-        holds exactly those texts; else from the index's term dictionary, restricted to the
-        statement's passages (every term with the number of them that hold it)."""
-        own = _TQ.term_query(self._index.schema, "seq", seq)
-        addresses = [address for _, address in searcher.search(own, PASSAGES_PER_STATEMENT).hits]
-        if not addresses:
-            return []
-        rowids = [int(found or 0) for found in searcher.fast_field_values("rowid", addresses)]
-        digests = [int(found or 0) for found in searcher.fast_field_values("digest", addresses)]
-        current = {rowid: passage.text for rowid, passage in texts}
-        if all(
-            rowid in current and found == digest(current[rowid])
-            for rowid, found in zip(rowids, digests, strict=True)
-        ):
-            return [list(spelled_terms(current[rowid])) for rowid in rowids]
-        counted = searcher.terms_with_prefix("terms", "", filter_query=own)
-        return [[term] for term, passages in counted for _ in range(passages)]
+        """The current generation's files."""
+        generation = self.layout.current()
+        if generation is None:
+            return 0
+        return sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
 
     # searching
 
@@ -599,8 +795,11 @@ class TantivyEngine:
         parsed = query.parsed
         if parsed.empty:
             return Matches(0, [])
-        searcher = self._index.searcher()
-        builder = QueryBuilder(searcher, self._index.schema)
+        handle = self._current()
+        if handle is None:
+            return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
+        searcher = handle.searcher()
+        builder = QueryBuilder(searcher, _SCHEMA)
         built = builder.query(parsed)
         if built is None:  # a word no passage holds
             return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
@@ -647,7 +846,7 @@ class TantivyEngine:
             within = query
             if bounds is not None:
                 seq_range = _TQ.range_query(
-                    self._index.schema, "seq", tantivy.FieldType.Integer, bounds[0], bounds[1]
+                    _SCHEMA, "seq", tantivy.FieldType.Integer, bounds[0], bounds[1]
                 )
                 within = _TQ.boolean_query([(_MUST, query), (_MUST, seq_range)])
             request = {
@@ -682,7 +881,7 @@ class TantivyEngine:
         are filtered out inside tantivy (by the smaller of the two seq sets), so that they take
         no place among the top passages."""
         if len(excluded):
-            schema = self._index.schema
+            schema = _SCHEMA
             if len(shown) <= len(excluded):
                 only = _TQ.term_set_query(schema, "seq", shown.tolist())
                 query = _TQ.boolean_query(
@@ -731,7 +930,7 @@ class TantivyEngine:
         else:
             batches = [([seq], min(n, per_statement)) for seq, n in needed.items()]
         for seqs, limit in batches:
-            own = _TQ.term_set_query(self._index.schema, "seq", seqs)
+            own = _TQ.term_set_query(_SCHEMA, "seq", seqs)
             within = _TQ.boolean_query([(_MUST, query), (_MUST, _TQ.const_score_query(own, 0.0))])
             hits = searcher.search(within, max(1, limit)).hits  # limit 0 would panic
             rowids = searcher.fast_field_values("rowid", [address for _, address in hits])

@@ -1,17 +1,19 @@
 """The words an index holds, for did-you-mean and for expanding excluded prefixes.
 
 Each term (archive.analysis) with one spelling of it and the number of indexed passages that
-hold it. It is part of the search index, not of the catalog: the engine counts passages in as it
-indexes them and out as it removes them, and empties it with the index, so that `reindex`
-rebuilds it with the analyser of the day and it never holds terms an older analyser made. It
-lives in a table of the catalog file, `search_vocabulary`, beside the FTS5 index (the catalog's
-migrations make the table; nothing in the catalog writes or reads it).
+hold it. It is part of the search index, not of the catalog, and is rebuilt with it, so that it
+never holds terms an older analyser made or words of a statement taken down. The tantivy engine
+reads it from its own index (archive.search.tantivy.IndexVocabulary). The Meilisearch engine,
+whose server cannot list terms, and the FTS5 index of catalogs from before tantivy keep it in a
+table of the catalog file, `search_vocabulary` (CatalogVocabulary): the engine counts passages
+in as it indexes them and out as it removes them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Protocol
 
 from archive.analysis import term, words
 from archive.catalog import Catalog
@@ -22,7 +24,17 @@ def spelled_terms(text: str) -> dict[str, str]:
     return {term(word): word for word in words(text)}
 
 
-class Vocabulary:
+class Vocabulary(Protocol):
+    def starting_with(self, first: str, limit: int = 50_000) -> list[tuple[str, str, int]]:
+        """(term, spelling, passages) of the indexed words whose term starts with `first`."""
+        ...
+
+    def passages_with(self, term_: str) -> int:
+        """How many indexed passages hold the term."""
+        ...
+
+
+class CatalogVocabulary:
     def __init__(self, catalog: Catalog) -> None:
         self.db = catalog.db
 

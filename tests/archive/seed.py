@@ -10,7 +10,7 @@ from archive.dates import PartialDate
 from archive.indexing import index_statement
 from archive.models import Segment, Statement, Status, Transcript, Word
 from archive.passages import build_passages
-from archive.search.fts import FtsEngine
+from archive.search import Engine
 
 STEP = 0.5
 WORD_SECONDS = 0.4
@@ -47,7 +47,7 @@ def new_statement(
 
 def store(
     catalog: Catalog,
-    engine: FtsEngine,
+    engine: Engine,
     origin: str,
     segments: Sequence[Segment],
     *,
