@@ -1,47 +1,77 @@
-"""The Meilisearch engine: the same protocol as the embedded FTS5 engine, served by a Meilisearch
-server, for archives that outgrow one machine (STADTSTIMME_MEILI_URL, STADTSTIMME_MEILI_KEY).
+"""The Meilisearch engine: the search protocol of archive.search (`Engine`) served by a
+Meilisearch server, for archives that outgrow one machine (STADTSTIMME_MEILI_URL,
+STADTSTIMME_MEILI_KEY). The embedded engine is tantivy (archive/search/tantivy.py).
 
 Why it looks the way it does: Meilisearch has no German stemming, no compound splitting and
 matches a prefix only on the last query word. So every passage document carries the terms our
-analyser made of its text (archive.analysis), exactly what FTS5 indexes, and queries are written
-in those terms: both engines then find the same passages. The catalog stays the truth: which
-statements are visible (status), their dates, places and speakers are read from it at search
-time, so facets, trend and date order come out as the FTS engine computes them.
+analyser made of its text (archive.analysis), exactly what the embedded engine indexes, and
+queries are written in those terms: both engines then find the same passages. The catalog stays
+the truth: which statements are visible (status), their dates, places and speakers are read
+from it at search time, so facets, trend and date order come out as the embedded engine
+computes them.
+
+How it follows the protocol (archive/search/__init__.py, `Engine`; archive.indexing carries it
+out):
+- The catalog commits first. `index`, `remove` and `swap` take the catalog's write transaction
+  (joining the caller's) before they send anything, await every task they enqueue, and change
+  the did-you-mean vocabulary (a catalog table, CatalogVocabulary) in that transaction; a failed
+  task raises, so the vocabulary change rolls back with the caller's statuses. Meilisearch cannot
+  take part in the catalog's transaction: a crash after an awaited task and before the catalog's
+  commit leaves the index ahead of the catalog, which the next reconciliation repairs.
+- Documents carry their statement's `seq` (filterable). `index` replaces a statement's passages
+  by seq: it adds the new ones, then deletes the ones it no longer has, so that a statement
+  indexed again stays findable meanwhile; `remove` deletes by `seq IN [...]` filters,
+  REMOVE_CHUNK seqs at a time. Both count the vocabulary out from the terms the index's
+  documents hold.
+- `held()` pages through every document, fetching only `seq`, HELD_PAGE at a time, and counts
+  them: exact, and one page in memory at a time. Not a facet distribution over `seq`, which
+  maxValuesPerFacet cuts off. Offset paging is consistent because our writers queue on the
+  catalog's transaction, in which reconciliation calls it.
+- A rebuild: `build` creates a new index `<uid>_build_<nanoseconds>` with the same primary key
+  and settings and fills it while searches still answer from the current one, counting its
+  vocabulary in memory; `swap` exchanges the two atomically (Meilisearch's swap-indexes; an empty
+  current index is created first if there is none), deletes the old one (now under the built
+  name) and replaces the vocabulary table's rows with the built index's, in the caller's catalog
+  transaction; `discard` deletes a built index that will not be swapped in.
 
 Not run against a server here: no Meilisearch server exists on the machine where this was
 written and none could be installed. The pure parts (settings, documents, filters, query text,
-request bodies) are unit-tested (tests/search/test_meili_unit.py) and the error path is tested
-with the real client against a closed port; tests/search/test_contract.py runs the shared
-contract when MEILI_URL is set. Needs Meilisearch 1.10 or later (negative operator 1.8, `distinct`
+request bodies, the write side's filters, paging and swap body, the built vocabulary) are
+unit-tested (tests/search/test_meili_unit.py), and every method's error path is tested with the
+real client against a closed port; tests/search/test_contract.py runs the shared contract when
+MEILI_URL is set. Needs Meilisearch 1.10 or later (negative operator 1.8, `distinct`
 search parameter 1.9, `localizedAttributes` and the `locales` search parameter 1.10).
 
-Known differences from the FTS engine (each documented where it arises):
+Known differences from the embedded engine (each documented where it arises):
 - at most 10 positive words or phrases count: Meilisearch ignores query terms past the 10th;
 - one prefix per query: Meilisearch expands only the last query word; further `prefix*` clauses
   are matched as whole words;
 - a prefix expands to at most 1,000 words where Meilisearch has no prefix database entry for it;
-- an excluded prefix (`-Maskenb*`) excludes the catalog's words with that prefix (up to
+- an excluded prefix (`-Maskenb*`) excludes the vocabulary's words with that prefix (up to
   MAX_EXCLUDED_EXPANSION of them), not compound parts that were never said as words of their own;
-- phrases: FTS5 matches them in `terms` only, Meilisearch in any searchable field; compound parts
-  are therefore joined by a hard separator, so that no phrase can match two of them;
+- phrases: the embedded engine matches them in `terms` only, Meilisearch in any searchable
+  field; compound parts are therefore joined by a hard separator, so that no phrase can match
+  two of them;
 - Meilisearch also matches the concatenation of consecutive query words ("kita offnung" finds
-  "kitaoffnung"), which the compound parts make FTS5 find too in nearly every case, and a query
-  word split in two adjacent indexed words, which stems make rare;
+  "kitaoffnung"), which the compound parts make the embedded engine find too in nearly every
+  case, and a query word split in two adjacent indexed words, which stems make rare;
 - filters and dates are applied by Meilisearch to the values copied into the documents when they
   were indexed, then checked again against the catalog: a statement whose metadata changed
-  since can be missing where FTS5 finds it;
+  since can be missing where the embedded engine finds it;
 - relevance order is Meilisearch's (words, proximity, attribute, exactness), not BM25;
 - counts cover at most MAX_VALUES_PER_FACET matching statements.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import meilisearch
@@ -50,16 +80,19 @@ from meilisearch.errors import (
     MeilisearchCommunicationError,
     MeilisearchTimeoutError,
 )
+from meilisearch.index import Index
+from meilisearch.models.document import Document
 from meilisearch.models.task import Task, TaskInfo
 
 from archive.analysis import Clause, ParsedQuery, analyse_text
-from archive.catalog import PASSAGE_BITS, PASSAGES_PER_STATEMENT, Catalog
+from archive.catalog import PASSAGE_BITS, Catalog
 from archive.errors import StadtstimmeError
 from archive.models import Passage, Statement, Status
-from archive.search import Matches, Query, RankedPassage, RankedStatement
-from archive.search.vocabulary import Vocabulary, spelled_terms
+from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search.vocabulary import CatalogVocabulary, spelled_terms
 
 INDEX = "passages"
+PRIMARY_KEY = "id"
 TERM_FIELDS = ("terms", "heads", "modifiers")
 FILTERABLE = (
     "statement_id",
@@ -86,11 +119,14 @@ RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
 LOCALES = ("eng",)
 # Compound parts are joined by a hard separator: Meilisearch puts the words on either side of it
 # eight positions apart, so a phrase (which needs adjacent words) cannot match two parts of
-# neighbouring compounds; in FTS5 phrases are matched against the `terms` column only.
+# neighbouring compounds; the embedded engine matches phrases in the `terms` field only.
 PART_SEPARATOR = ". "
 MAX_TOTAL_HITS = 100_000
 MAX_VALUES_PER_FACET = 100_000  # the facet over statement_id must list every matching statement
-BATCH = 1000
+BATCH = 1000  # documents per addition
+BUILD_IN_FLIGHT = 4  # document batches a build leaves queued on the server before awaiting one
+HELD_PAGE = 10_000  # documents per page when reading what the index holds
+REMOVE_CHUNK = 1000  # seqs per filter when removing statements
 REQUEST_TIMEOUT_S = 30
 TASK_TIMEOUT_MS = 300_000
 TASK_POLL_MS = 100
@@ -99,6 +135,8 @@ MAX_EXCLUDED_EXPANSION = 100  # catalog words an excluded prefix may stand for, 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 _AUTH_CODES = frozenset({"invalid_api_key", "missing_authorization_header"})
 _prepared: set[tuple[str, str | None, str]] = set()
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SearchEngineUnavailable(StadtstimmeError):
@@ -117,9 +155,10 @@ class SearchTaskFailed(SearchEngineUnavailable):
 def index_settings() -> dict[str, Any]:
     """The index settings both engines' agreement depends on, applied at every start.
 
-    Searchable attributes in the order of the FTS5 column weights (terms, heads, modifiers), so
-    that Meilisearch's `attribute` rule prefers the same matches. Filters on everything a query
-    filters on; the statement id also serves `distinct` and the facet that counts passages."""
+    Searchable attributes in the order of the embedded engine's weights (terms, heads,
+    modifiers), so that Meilisearch's `attribute` rule prefers the same matches. Filters on
+    everything a query filters on; the statement id also serves `distinct` and the facet that
+    counts passages; `seq` serves `remove`, `held` and `index`."""
     return {
         "searchableAttributes": list(TERM_FIELDS),
         "filterableAttributes": list(FILTERABLE),
@@ -128,8 +167,8 @@ def index_settings() -> dict[str, Any]:
         "stopWords": [],
         "synonyms": {},
         # Typos are off: the fields hold stems, on which Meilisearch's typo tolerance would
-        # match other words than FTS5 does ("mask" one typo from "mast"); typos are handled for
-        # both engines alike by the did-you-mean in archive/search/__init__.py.
+        # match other words than the embedded engine does ("mask" one typo from "mast"); typos
+        # are handled for both engines alike by the did-you-mean in archive/search/__init__.py.
         # Not `disableOnAttributes` on the three fields, which would mean the same: since the
         # indexer of v1.12 words of such attributes are kept out of the words FST, from which
         # prefixes are derived, so prefix search found nothing in them (meilisearch#6403,
@@ -176,7 +215,7 @@ def documents(
     statement: Statement, passages: Sequence[tuple[int, Passage]]
 ) -> list[dict[str, Any]]:
     """One Meilisearch document per passage: its row id, the terms our analyser made of it (as
-    the FTS engine indexes them) and the statement's metadata to filter on.
+    the embedded engine indexes them) and the statement's metadata to filter on.
 
     The statement's seq is taken from the row id (seq << 16 | position), which is what the
     catalog stored, so that a Statement built by hand cannot disagree with it."""
@@ -219,7 +258,7 @@ def filter_expression(query: Query, extra: Sequence[str] | None = None) -> str |
     """The Meilisearch filter for a query's equality filters and date range, AND-ed with any
     extra expressions (each put in parentheses); None when nothing is filtered.
 
-    Meilisearch compares strings case-insensitively and trims them, FTS5 exactly: statements
+    Meilisearch compares strings case-insensitively and trims them, the catalog exactly: statements
     whose catalog values differ from the filter are dropped after the request (see `visible`)."""
     parts = [f"{name} = {quote(value)}" for name, value in query.filters.items()]
     if query.date_from:
@@ -248,7 +287,8 @@ def search_text(parsed: ParsedQuery, expansions: Mapping[str, Sequence[str]] | N
     10th positive term, and what it has not read it does not exclude. Words follow, phrases
     quoted. Meilisearch treats only the last query word as a prefix, and only when nothing
     follows it, so the last `prefix*` clause is put last and the text ends right after it;
-    earlier prefix clauses become whole words (a difference from FTS5, which expands every
+    earlier prefix clauses become whole words (a difference from the embedded engine, which
+    expands every
     prefix). Without a prefix the text ends with a space, so that no word is taken as a prefix.
     An excluded prefix has no Meilisearch form; `expansions` maps its term to the words it
     stands for (from the index's vocabulary), which are then excluded one by one; without an
@@ -309,8 +349,9 @@ def passage_params(
 
 
 def visible(statement: Statement, query: Query) -> bool:
-    """Whether the FTS engine would list this catalog row for the query: indexed, and its values
-    equal to the filters (exactly, as strings) and dated within the range or overlapping it."""
+    """Whether the embedded engine would list this catalog row for the query: indexed, and its
+    values equal to the filters (exactly, as strings) and dated within the range or overlapping
+    it."""
     if statement.status != Status.INDEXED:
         return False
     if any(getattr(statement, name) != value for name, value in query.filters.items()):
@@ -325,7 +366,7 @@ def tally(
     statements: Sequence[Statement], passages: Mapping[str, int]
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Facets (statements per municipality, speaker and year) and the trend (matching passages
-    per month), computed from the catalog's rows as the FTS engine does."""
+    per month), computed from the catalog's rows as the embedded engine does."""
     facets: dict[str, Counter[str]] = {name: Counter() for name in ("municipality", "speaker")}
     facets["year"] = Counter()
     trend: Counter[str] = Counter()
@@ -348,10 +389,12 @@ def tally(
 
 
 def dated_order(statements: Sequence[Statement], newest: bool) -> list[str]:
-    """Statement ids newest or oldest first, undated last, ties by seq: the FTS engine's order.
+    """Statement ids newest or oldest first, undated last, ties by seq: the embedded engine's
+    order.
 
     Not Meilisearch's `sort`: by default it ranks after words, typo, proximity and attribute,
-    so it only breaks ties of relevance, and it cannot order the undated as FTS5 does."""
+    so it only breaks ties of relevance, and it cannot order the undated as the embedded engine
+    does."""
 
     def seq(statement: Statement) -> int:
         return statement.seq or 0
@@ -395,6 +438,111 @@ def api_error_message(url: str, doing: str, error: MeilisearchApiError) -> str:
     return f"Meilisearch at {url} failed while {doing} (HTTP {error.status_code}{code}): {detail}"
 
 
+# -- pure parts of the write side: filters, paging, the swap, the built vocabulary --------------
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """The items in lists of `size` (the last one shorter), in order."""
+    if size < 1:
+        raise ValueError(f"chunk size must be positive, not {size}")
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def seq_filter(seqs: Iterable[int]) -> str:
+    """The filter for every document of these statements, by seq: `seq IN [3, 7]`."""
+    values = sorted({int(seq) for seq in seqs})
+    if not values:
+        raise ValueError("a seq filter needs at least one seq")
+    return f"seq IN [{', '.join(map(str, values))}]"
+
+
+def stale_filter(docs: Sequence[Mapping[str, Any]], seqs: Iterable[int]) -> str:
+    """The documents of these statements that are not among `docs` (what an earlier indexing
+    left behind): per seq, its positions other than the new documents'; a seq without new
+    documents loses all of them. Positions, not ids: the primary key is not filterable."""
+    kept: dict[int, list[int]] = {int(seq): [] for seq in seqs}
+    for doc in docs:
+        kept.setdefault(int(doc["seq"]), []).append(int(doc["position"]))
+    if not kept:
+        raise ValueError("a stale filter needs at least one seq")
+    clauses = []
+    for seq, positions in sorted(kept.items()):
+        own = f"seq = {seq}"
+        listed = ", ".join(map(str, sorted(positions)))
+        clauses.append(f"{own} AND NOT position IN [{listed}]" if positions else own)
+    if len(clauses) == 1:
+        return clauses[0]
+    return " OR ".join(f"({clause})" for clause in clauses)
+
+
+def remove_filters(seqs: Iterable[int]) -> list[str]:
+    """The filters that remove these statements' documents, REMOVE_CHUNK seqs each (a filter
+    is parsed whole by the server: thousands of values make one slow to parse and to log)."""
+    return [seq_filter(chunk) for chunk in chunked(sorted(set(seqs)), REMOVE_CHUNK)]
+
+
+def documents_request(
+    fields: Sequence[str], offset: int, limit: int, filter_: str | None = None
+) -> dict[str, Any]:
+    """The body of one page of `get_documents` (POST /indexes/{uid}/documents/fetch)."""
+    body: dict[str, Any] = {"fields": list(fields), "offset": offset, "limit": limit}
+    if filter_:
+        body["filter"] = filter_
+    return body
+
+
+def paged(fetch: Callable[[int, int], Sequence[T]], size: int) -> Iterator[T]:
+    """Every item of a listing read a page at a time (`fetch(offset, limit)`), one page in
+    memory: it ends at the first page shorter than `size`."""
+    offset = 0
+    while True:
+        page = fetch(offset, size)
+        yield from page
+        if len(page) < size:
+            return
+        offset += size
+
+
+def build_uid(uid: str, nanoseconds: int) -> str:
+    """The uid of an index built beside `uid` (letters, digits, `_` and `-` are allowed)."""
+    return f"{uid}_build_{nanoseconds}"
+
+
+def swap_request(current: str, built: str) -> list[Mapping[str, list[str] | bool]]:
+    """The body of `swap_indexes`: one pair, exchanged (not renamed, which needs Meilisearch
+    1.18 and a current index that does not exist)."""
+    return [{"indexes": [current, built]}]
+
+
+def count_terms(text: str, counts: Counter[str], spelling: dict[str, str]) -> None:
+    """Count in one passage's text as CatalogVocabulary.add does: each of its terms once, with
+    the latest spelling seen."""
+    found = spelled_terms(text)
+    counts.update(found.keys())
+    spelling.update(found)
+
+
+def vocabulary_layers(
+    counts: Mapping[str, int], spelling: Mapping[str, str]
+) -> Iterator[dict[str, str]]:
+    """A counted vocabulary as "passages" for CatalogVocabulary.add, which counts each passage's
+    terms once: layer k holds every term counted k times or more, with its spelling, so that the
+    layers add up to exactly the counts without a dict per passage."""
+    ordered = sorted((n, t) for t, n in counts.items() if n > 0)
+    low = 0
+    for layer in range(1, ordered[-1][0] + 1 if ordered else 1):
+        while ordered[low][0] < layer:
+            low += 1
+        yield {t: spelling[t] for _, t in ordered[low:]}
+
+
 # -- the engine --------------------------------------------------------------------------------
 
 
@@ -410,7 +558,8 @@ class MeiliEngine:
                 f"Meilisearch URL {url!r} is not an http:// or https:// address"
             )
         self.uid = index
-        self.vocabulary = Vocabulary(catalog)
+        self.vocabulary = CatalogVocabulary(catalog)
+        self._built: dict[str, tuple[Counter[str], dict[str, str]]] = {}  # vocabulary per build
         self.client = meilisearch.Client(self.url, key, timeout=REQUEST_TIMEOUT_S)
         self.index_ = self.client.index(index)
         ready = (self.url, key, index)
@@ -449,8 +598,8 @@ class MeiliEngine:
         if failure is None or (task.error or {}).get("code") in tolerate:
             return
         raise SearchTaskFailed(
-            f"Meilisearch at {self.url}: task {task.uid} ({task.type}) on index {self.uid} "
-            f"failed: {_one_line(failure)}"
+            f"Meilisearch at {self.url}: task {task.uid} ({task.type}) on index "
+            f"{task.index_uid or self.uid} failed: {_one_line(failure)}"
         )
 
     def _create_index(self) -> None:
@@ -461,44 +610,175 @@ class MeiliEngine:
         except MeilisearchApiError as error:
             if error.code != "index_not_found":
                 raise
-            created = self.client.create_index(self.uid, {"primaryKey": "id"})
+            created = self.client.create_index(self.uid, {"primaryKey": PRIMARY_KEY})
             self._wait(created, tolerate=frozenset({"index_already_exists"}))
 
+    def _delete_index(self, uid: str) -> None:
+        """Delete an index and wait; one that does not exist is no error."""
+        try:
+            info = self.client.delete_index(uid)
+        except MeilisearchApiError as error:
+            if error.code != "index_not_found":
+                raise
+            return
+        self._wait(info, frozenset({"index_not_found"}))
+
+    def _documents(
+        self, index: Index, fields: Sequence[str], filter_: str | None = None
+    ) -> Iterator[Document]:
+        """Every document of the index (that matches the filter) with only these fields, read
+        HELD_PAGE at a time. Call it inside `_calling`: the pages are fetched as it is read."""
+
+        def fetch(offset: int, limit: int) -> list[Document]:
+            request = documents_request(fields, offset, limit, filter_)
+            return index.get_documents(request).results
+
+        return paged(fetch, HELD_PAGE)
+
+    def _held_terms(self, filter_: str) -> Iterator[list[str]]:
+        """The terms of each passage the index holds that matches the filter, for
+        CatalogVocabulary.remove (they are the terms it counted in: analysed as `term`)."""
+        for doc in self._documents(self.index_, ["terms"], filter_):
+            yield str(doc.terms).split()
+
+    # writing: the caller holds the catalog's write transaction (archive.indexing); each method
+    # takes it too (joining the caller's), so that its vocabulary change is atomic on its own
+
     def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
-        """Add or replace the statement's passages, then remove any it no longer has.
+        """Replace the statement's passages, by its seq: add or replace the new ones, then remove
+        any it no longer has.
 
         In that order, so that a statement indexed again stays findable meanwhile; each task is
-        awaited and a failed one raises with Meilisearch's message."""
+        awaited and a failed one raises with Meilisearch's message. The vocabulary counts out
+        what the index held of the statement and counts in the new passages."""
         docs = documents(statement, passages)
-        own = f"statement_id = {quote(statement.id)}"
-        with self._calling(f"indexing statement {statement.id}"):
+        seqs = {int(doc["seq"]) for doc in docs}
+        if statement.seq is not None:
+            seqs.add(statement.seq)
+        if seqs:
+            own, stale = seq_filter(seqs), stale_filter(docs, seqs)
+        else:  # a statement the catalog never numbered, without passages
+            own = stale = f"statement_id = {quote(statement.id)}"
+        with self.catalog.transaction(), self._calling(f"indexing statement {statement.id}"):
             self.vocabulary.remove(self._held_terms(own))
-            for start in range(0, len(docs), BATCH):
-                self._wait(self.index_.add_documents(docs[start : start + BATCH], "id"))
-            positions = ", ".join(str(doc["position"]) for doc in docs)
-            stale = f"{own} AND NOT position IN [{positions}]" if docs else own
+            for batch in chunked(docs, BATCH):
+                self._wait(self.index_.add_documents(batch, PRIMARY_KEY))
             self._wait(self.index_.delete_documents(filter=stale))
             self.vocabulary.add(spelled_terms(passage.text) for _, passage in passages)
 
-    def _held_terms(self, filter_: str) -> list[list[str]]:
-        """The terms of each passage the index holds that matches the filter."""
-        held = self.index_.get_documents(
-            {"filter": filter_, "fields": ["terms"], "limit": PASSAGES_PER_STATEMENT}
-        )
-        return [str(doc.terms).split() for doc in held.results]
+    def remove(self, seqs: Collection[int]) -> None:
+        """Remove every passage of these statements, by filters on seq (REMOVE_CHUNK seqs each),
+        counting the vocabulary out from the terms the index held for them."""
+        if not seqs:
+            return
+        doing = f"removing {len(seqs)} statement(s) from the index"
+        with self.catalog.transaction(), self._calling(doing):
+            for filter_ in remove_filters(seqs):
+                self.vocabulary.remove(self._held_terms(filter_))
+                self._wait(self.index_.delete_documents(filter=filter_))
 
-    def delete(self, statement_id: str) -> None:
-        """Remove a statement's passages (by filter, so the catalog row need not exist)."""
-        with self._calling(f"deleting statement {statement_id}"):
-            filter_ = f"statement_id = {quote(statement_id)}"
-            self.vocabulary.remove(self._held_terms(filter_))
-            self._wait(self.index_.delete_documents(filter=filter_))
+    def held(self) -> dict[int, int]:
+        """How many passages the index holds of each statement, by seq: every document's `seq`,
+        read HELD_PAGE at a time and counted (exact: no facet limit applies)."""
+        with self._calling("counting the passages the index holds"):
+            counts = Counter(int(doc.seq) for doc in self._documents(self.index_, ["seq"]))
+        return dict(counts)
 
-    def clear(self) -> None:
-        """Remove every passage and the vocabulary; the index and its settings stay."""
-        with self._calling("clearing the index"):
-            self._wait(self.index_.delete_all_documents())
+    def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
+        """Index these statements' passages into a new index beside the current one, with the
+        same primary key and settings; searches keep answering from the current one.
+
+        Documents are sent BATCH at a time with at most BUILD_IN_FLIGHT batches queued, and
+        `progress` hears of each batch Meilisearch has indexed. The new index's vocabulary is
+        counted here, in memory, and written by `swap`. A build that fails deletes its index."""
+        name = build_uid(self.uid, time.time_ns())
+        seqs = sorted({s.seq for s in statements if s.seq is not None})
+        held = self.catalog.passage_counts()
+        total = sum(held.get(seq, 0) for seq in seqs)
+        target = self.client.index(name)
+        counts: Counter[str] = Counter()
+        spelling: dict[str, str] = {}
+        queued: deque[tuple[TaskInfo, int]] = deque()
+        done = 0
+
+        def settle(keep: int) -> None:
+            nonlocal done
+            while len(queued) > keep:
+                info, passages = queued.popleft()
+                self._wait(info)
+                done += passages
+                if progress is not None:
+                    progress(done, total)
+
+        def send(batch: list[dict[str, Any]]) -> None:
+            queued.append((target.add_documents(batch, PRIMARY_KEY), len(batch)))
+            settle(BUILD_IN_FLIGHT)
+
+        try:
+            with self._calling(f"building the index {name}"):
+                self._wait(self.client.create_index(name, {"primaryKey": PRIMARY_KEY}))
+                self._wait(target.update_settings(index_settings()))
+                if progress is not None:
+                    progress(0, total)
+                pending: list[dict[str, Any]] = []
+                for statement in statements:
+                    passages = self.catalog.passages(statement.id)
+                    for _, passage in passages:
+                        count_terms(passage.text, counts, spelling)
+                    pending.extend(documents(statement, passages))
+                    while len(pending) >= BATCH:
+                        send(pending[:BATCH])
+                        del pending[:BATCH]
+                if pending:
+                    send(pending)
+                settle(0)
+        except BaseException:
+            self._forget(name, "after a failed build")
+            raise
+        self._built[name] = (counts, spelling)
+        return Built(name=name, statements=tuple(seqs), passages=done)
+
+    def swap(self, built: Built) -> None:
+        """Make a built index the one that answers (Meilisearch swaps the two atomically),
+        replace the vocabulary table's rows with the built index's, and delete the index it
+        replaces (now under the built name).
+
+        The caller holds the catalog's transaction, in which the vocabulary commits with the
+        statuses. Where no current index exists yet, an empty one is created so that there is
+        one to swap with. The vocabulary is written before the swap, which is the last step
+        that may fail: after it nothing raises (the server answers from the new index whatever
+        the catalog does), so an old index that cannot be deleted is logged and left."""
+        if built.name == self.uid:
+            raise ValueError(f"the index {built.name} is the current one, not a built one")
+        counted = self._built.get(built.name)
+        if counted is None:
+            raise ValueError(
+                f"the index {built.name} was not built by this engine: its vocabulary is unknown"
+            )
+        with self.catalog.transaction(), self._calling(f"swapping in the index {built.name}"):
+            self._create_index()
             self.vocabulary.clear()
+            self.vocabulary.add(vocabulary_layers(*counted))
+            self._wait(self.client.swap_indexes(swap_request(self.uid, built.name)))
+        del self._built[built.name]
+        self._forget(built.name, "after swapping it out")
+
+    def discard(self, built: Built) -> None:
+        """Delete a built index that will not be swapped in (one already gone is no error)."""
+        if built.name == self.uid:
+            raise ValueError(f"the index {built.name} is the current one, not a built one")
+        self._built.pop(built.name, None)
+        with self._calling(f"deleting the built index {built.name}"):
+            self._delete_index(built.name)
+
+    def _forget(self, uid: str, when: str) -> None:
+        """Delete an index that is no longer wanted, logging rather than raising a failure: it
+        is cleaning up after what already happened (or failed) and must not hide it."""
+        try:
+            with self._calling(f"deleting the index {uid} {when}"):
+                self._delete_index(uid)
+        except SearchEngineUnavailable as error:
+            log.warning("%s; the index %s is left on the server", error.message, uid)
 
     def index_bytes(self) -> int | None:
         """None: the index is on the Meilisearch server."""
@@ -507,7 +787,7 @@ class MeiliEngine:
     def drop(self) -> None:
         """Delete the index itself (for tests that made an index of their own)."""
         with self._calling("deleting the index"):
-            self._wait(self.client.delete_index(self.uid), frozenset({"index_not_found"}))
+            self._delete_index(self.uid)
         _prepared.discard(self._ready)
 
     def _expansions(self, parsed: ParsedQuery) -> dict[str, list[str]]:
@@ -580,7 +860,7 @@ class MeiliEngine:
         self, query: Query, text: str, filter_: str | None, page: Sequence[str]
     ) -> dict[str, tuple[RankedPassage, ...]]:
         """Each statement's best passages; score is the negated ranking score, so that lower is
-        better as with FTS5's bm25."""
+        better as with a BM25 score negated."""
         if not page:
             return {}
         queries = [

@@ -1,15 +1,20 @@
 """The Meilisearch engine's pure parts, without a server: settings, documents, filters, query
-text, request bodies, and the catalog-side counting and ordering, checked against the FTS engine
-on the same catalog. The one network test uses the real client against a closed loopback port."""
+text, request bodies, the write side's filters, paging, swap body and built vocabulary, and the
+catalog-side counting and ordering, checked against a brute-force oracle computed straight from
+the catalog. The network tests use the real client against a closed loopback port: every call
+must fail as one line naming the server, leaving the catalog's vocabulary as it was."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,40 +24,50 @@ from hypothesis import strategies as st
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError
 from meilisearch.models.task import Task
 
+import archive.search.meili as meili
 from archive.analysis import analyse_text, parse_query, term
-from archive.catalog import Catalog, passage_rowid
+from archive.catalog import Catalog, passage_rowid, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
-from archive.models import Passage, Statement, Status, Word
-from archive.search import Query
-from archive.search.engines import open_engine
-from archive.search.fts import FtsEngine, match_expression
+from archive.models import Passage, Segment, Statement, Status, Transcript, Word
+from archive.passages import build_passages
+from archive.search import Built, Query
 from archive.search.meili import (
     LOCALES,
     MAX_VALUES_PER_FACET,
     PART_SEPARATOR,
+    REMOVE_CHUNK,
     TERM_FIELDS,
     MeiliEngine,
     SearchEngineUnavailable,
     SearchTaskFailed,
     api_error_message,
+    build_uid,
+    chunked,
+    count_terms,
     dated_order,
     documents,
+    documents_request,
     facet_params,
     filter_expression,
     index_settings,
     page_params,
+    paged,
     passage_params,
     quote,
     search_params,
     search_text,
+    seq_filter,
     settings_differ,
+    stale_filter,
+    swap_request,
     tally,
     task_failure,
     unreachable_reason,
     visible,
+    vocabulary_layers,
 )
-from tests.archive.seed import spoken, store
+from archive.search.vocabulary import CatalogVocabulary, spelled_terms
 
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
 
@@ -81,8 +96,10 @@ def test_every_attribute_the_engine_filters_on_is_filterable() -> None:
     )
     used = filtered_attributes(filter_expression(query, ['NOT statement_id IN ["a"]']))
     used |= filtered_attributes(passage_params(query, "x ", None, "abc")["filter"])
-    used |= {"position"}  # index() removes a statement's stale passages by position
+    used |= filtered_attributes(seq_filter([3, 7]))  # remove(), held terms
+    used |= filtered_attributes(stale_filter([{"seq": 7, "position": 0}], [7, 9]))  # index()
     assert used >= {"municipality", "speaker", "source", "language", "statement_id"}
+    assert used >= {"seq", "position"}
     assert used <= set(index_settings()["filterableAttributes"])
 
 
@@ -335,7 +352,7 @@ def partial_dates() -> st.SearchStrategy[PartialDate]:
 def test_the_integer_filter_agrees_with_overlaps(
     published: PartialDate, low: PartialDate | None, high: PartialDate | None
 ) -> None:
-    """What Meilisearch compares (the document's days against the range's) is what the FTS
+    """What Meilisearch compares (the document's days against the range's) is what the embedded
     engine and `visible` decide with PartialDate.overlaps."""
     [doc] = documents(statement(published=published), [passage(0, "Stadt")])
     expression = filter_expression(Query("x", date_from=low, date_to=high)) or ""
@@ -496,104 +513,243 @@ def test_the_passage_request_without_other_filters() -> None:
     assert params["filter"] == 'statement_id = "abc"'
 
 
-# -- the catalog side, checked against the FTS engine on the same catalog --------------------------
+# -- the catalog side, checked against a brute-force oracle over the catalog ---------------------
+#
+# What the engine computes from the catalog's rows (visibility, facets, trend, date order) is
+# compared with the same quantities computed the slow, obvious way: every passage analysed, every
+# statement read as the raw stored row, every date expanded into the calendar days it may name.
+
+
+def segment(start: float, text: str) -> Segment:
+    words = tuple(
+        Word(start + i * 0.5, start + i * 0.5 + 0.4, " " + word)
+        for i, word in enumerate(text.split())
+    )
+    return Segment(start, words[-1].end, " " + text, words)
+
+
+def put(
+    catalog: Catalog,
+    key: str,
+    texts: Sequence[str],
+    *,
+    status: Status = Status.INDEXED,
+    published: str | None = None,
+    municipality: str | None = None,
+    speaker: str | None = None,
+) -> Statement:
+    """A statement stored as the pipeline stores it (claimed, transcribed), then given its
+    status; no engine: the catalog alone is what these tests read. Texts a minute apart become
+    passages of their own."""
+    origin = f"https://example.org/{key}"
+    claimed = catalog.claim(
+        Statement(
+            id=statement_id_for(origin),
+            origin=origin,
+            title=key,
+            published=PartialDate.parse(published) if published else None,
+            municipality=municipality,
+            speaker=speaker,
+        )
+    )
+    segments = tuple(segment(60.0 * i, text) for i, text in enumerate(texts))
+    passages = build_passages(claimed.id, segments)
+    assert len(passages) == len(texts)
+    transcript = Transcript("de", segments[-1].end, segments)
+    catalog.save_transcript(claimed.id, transcript, passages, None)
+    if status != Status.TRANSCRIBED:
+        catalog.set_status(claimed.id, status)
+    return catalog.get(claimed.id)
+
+
+SEEDED = [
+    # key, municipality, published, speaker, status, texts
+    ("koeln", "Köln", "2026-02-03", None, "indexed", ["Die Stadt sagt Maske.", "Die Stadt hilft."]),
+    ("bonn", "Bonn", "2025-11-20", "Rede", "indexed", ["Die Stadt baut.", "Schulen bauen wir."]),
+    ("bonn2", "Bonn", "2025-11-20", "Rede", "indexed", ["Stadt und Land."]),
+    ("kiel", "Kiel", "2025-07-03", None, "indexed", ["Der Strand der Stadt."]),
+    ("undated", None, None, None, "indexed", ["Eine Stadt ohne Datum."]),
+    ("undated2", "kiel", None, None, "indexed", ["Noch eine Stadt."]),
+    ("year", "Bonn", "2024", None, "indexed", ["Die Stadt im Jahr."]),
+    ("month", "Kiel", "2024-06", None, "indexed", ["Die Stadt im Monat."]),
+    ("first", "Kiel", "2024-06-01", None, "indexed", ["Die Stadt am Ersten."]),
+    ("hidden", "Köln", "2026-02-03", None, "hidden", ["Stadt"]),
+    ("waiting", "Köln", "2026-02-03", None, "transcribed", ["Stadt"]),
+    ("other", "Köln", "2026-02", None, "indexed", ["Kein Treffer hier."]),
+]
+
+
+def sid(key: str) -> str:
+    return statement_id_for(f"https://example.org/{key}")
 
 
 @pytest.fixture
-def fts(tmp_path: Path) -> Iterator[tuple[Catalog, FtsEngine]]:
+def seeded(tmp_path: Path) -> Iterator[Catalog]:
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
-        engine = FtsEngine(catalog)
-        rows = [
-            ("koeln", "Köln", "2026-02-03", "Die Stadt sagt Maskenpflicht. Die Stadt hilft."),
-            ("bonn", "Bonn", "2025-11-20", "Die Stadt baut Schulen."),
-            ("bonn2", "Bonn", "2025-11-20", "Stadt und Land."),
-            ("kiel", "Kiel", "2025-07-03", "Der Strand der Stadt."),
-            ("undated", None, None, "Eine Stadt ohne Datum."),
-            ("undated2", "kiel", None, "Noch eine Stadt."),
-            ("year", "Bonn", "2024", "Die Stadt im Jahr."),
-            ("month", "Kiel", "2024-06", "Die Stadt im Monat."),
-        ]
-        for key, municipality, published, text in rows:
-            store(
+        for key, municipality, published, speaker, status, texts in SEEDED:
+            put(
                 catalog,
-                engine,
-                f"https://example.org/{key}",
-                [spoken(0.0, text)],
-                municipality=municipality,
+                key,
+                texts,
+                status=Status(status),
                 published=published,
-                speaker="Rede" if key.startswith("bonn") else None,
+                municipality=municipality,
+                speaker=speaker,
             )
-        store(
-            catalog,
-            engine,
-            "https://example.org/hidden",
-            [spoken(0, "Stadt")],
-            status=Status.HIDDEN,
-        )
-        yield catalog, engine
+        yield catalog
 
 
-def matching(catalog: Catalog, text: str) -> dict[str, int]:
-    """Every statement (of any status, unfiltered) with passages matching, and how many: what
-    the Meilisearch facet request answers."""
-    expression = match_expression(parse_query(text).clauses)
-    rows = catalog.db.execute(
-        "SELECT rowid >> 16, count(*) FROM passage_terms WHERE passage_terms MATCH ? GROUP BY 1",
-        (expression,),
-    ).fetchall()
-    seqs = {seq: n for seq, n in rows}
-    ids = catalog.db.execute(
-        f"SELECT id, seq FROM statements WHERE seq IN ({', '.join('?' * len(seqs))})", list(seqs)
-    ).fetchall()
-    return {row[0]: seqs[row[1]] for row in ids}
+def oracle_matching(catalog: Catalog, word: str) -> dict[str, int]:
+    """Every statement (of any status, unfiltered) with passages holding the word in a
+    searchable field, and how many: what the facet request over statement_id answers, found by
+    analysing every passage of the catalog."""
+    [clause] = parse_query(word).positive
+    [wanted] = clause.terms
+    counts: Counter[str] = Counter()
+    for statement_id, text in catalog.db.execute("SELECT statement_id, text FROM passages"):
+        analysed = analyse_text(text)
+        if wanted in {*analysed.terms, *analysed.heads, *analysed.modifiers}:
+            counts[statement_id] += 1
+    return dict(counts)
+
+
+CALENDAR = [dt.date(2020, 1, 1) + dt.timedelta(days=n) for n in range(11 * 366)]
+
+
+def days_named(stored: str) -> list[dt.date]:
+    """Every day a stored date (YYYY, YYYY-MM or YYYY-MM-DD) may name."""
+    days = [day for day in CALENDAR if day.isoformat().startswith(stored)]
+    assert days, stored
+    return days
+
+
+def oracle_visible(catalog: Catalog, query: Query, ids: Sequence[str]) -> list[dict[str, object]]:
+    """The raw catalog rows of these statements that a search lists: indexed, every filter equal
+    to the stored value, and some day the stored date may name within the range's days."""
+    rows = [dict(row) for row in catalog.db.execute("SELECT * FROM statements ORDER BY seq")]
+    low = min(days_named(str(query.date_from))) if query.date_from else dt.date.min
+    high = max(days_named(str(query.date_to))) if query.date_to else dt.date.max
+    shown = []
+    for row in rows:
+        if row["id"] not in ids or row["status"] != "indexed":
+            continue
+        if any(row[name] != value for name, value in query.filters.items()):
+            continue
+        if query.date_from or query.date_to:
+            stored = row["published"]
+            if stored is None or not any(low <= day <= high for day in days_named(str(stored))):
+                continue
+        shown.append(row)
+    return shown
+
+
+def oracle_tally(
+    rows: Sequence[dict[str, object]], counts: dict[str, int]
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Statements per municipality, speaker and year; matching passages per month."""
+    facets: dict[str, Counter[str]] = {"municipality": Counter(), "speaker": Counter()}
+    facets["year"] = Counter()
+    trend: Counter[str] = Counter()
+    for row in rows:
+        for name in ("municipality", "speaker"):
+            if row[name]:
+                facets[name][str(row[name])] += 1
+        stored = row["published"]
+        if stored:
+            facets["year"][str(stored)[:4]] += 1
+            if len(str(stored)) >= 7:
+                trend[str(stored)[:7]] += counts[str(row["id"])]
+    return {name: dict(counter) for name, counter in facets.items()}, dict(trend)
+
+
+def oracle_dated(rows: Sequence[dict[str, object]], newest: bool) -> list[str]:
+    """Dated statements by the days they may name (the earlier first day first; on the same
+    first day the less precise date, which names more days, first), then seq; reversed for
+    newest first. Undated ones last, the latest seq first."""
+
+    def when(row: dict[str, object]) -> tuple[dt.date, int, int]:
+        days = days_named(str(row["published"]))
+        return (days[0], -len(days), int(str(row["seq"])))
+
+    dated = sorted((r for r in rows if r["published"]), key=when, reverse=newest)
+    undated = sorted((r for r in rows if not r["published"]), key=lambda r: -int(str(r["seq"])))
+    return [str(row["id"]) for row in dated + undated]
+
+
+def shown_by_the_engine(catalog: Catalog, query: Query, counts: dict[str, int]) -> list[Statement]:
+    """What MeiliEngine.search keeps of the statements the facet request names."""
+    rows = catalog.statements_by_id(sorted(counts)).values()
+    return sorted((s for s in rows if visible(s, query)), key=lambda s: s.seq or 0)
 
 
 QUERIES = [
     Query("Stadt"),
     Query("Stadt", municipality="Bonn"),
     Query("Stadt", municipality="kiel"),
+    Query("Stadt", municipality="Köln"),
     Query("Stadt", speaker="Rede"),
+    Query("Stadt", language="de", source="nowhere"),
     Query("Stadt", date_from=PartialDate(2025, 11)),
     Query("Stadt", date_to=PartialDate(2025)),
     Query("Stadt", date_from=PartialDate(2025, 7, 3), date_to=PartialDate(2025, 7, 3)),
     Query("Stadt", date_from=PartialDate(2026), date_to=PartialDate(2026, 12)),
     Query("Stadt", date_from=PartialDate(2024, 6), date_to=PartialDate(2024, 6, 30)),
+    Query("Stadt", date_from=PartialDate(2024, 6, 2)),
+    Query("Schulen"),
+    Query("Treffer"),
 ]
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q))
-def test_visible_statements_are_those_fts_finds(
-    fts: tuple[Catalog, FtsEngine], query: Query
-) -> None:
-    catalog, engine = fts
-    counts = matching(catalog, query.text)
-    rows = catalog.statements_by_id(sorted(counts)).values()
-    shown = {s.id for s in rows if visible(s, query)}
-    everything = engine.search(replace(query, per_page=100))
-    assert shown == {s.statement_id for s in everything.statements}
-    assert len(shown) == everything.total
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
+def test_visible_statements_are_the_oracles(seeded: Catalog, query: Query) -> None:
+    counts = oracle_matching(seeded, query.text)
+    shown = [s.id for s in shown_by_the_engine(seeded, query, counts)]
+    assert shown == [row["id"] for row in oracle_visible(seeded, query, list(counts))]
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q))
-def test_facets_and_trend_are_those_of_fts(fts: tuple[Catalog, FtsEngine], query: Query) -> None:
-    catalog, engine = fts
-    counts = matching(catalog, query.text)
-    shown = [s for s in catalog.statements_by_id(sorted(counts)).values() if visible(s, query)]
-    facets, trend = tally(shown, counts)
-    expected = engine.search(query)
-    assert facets == expected.facets
-    assert trend == expected.trend
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
+def test_facets_and_trend_are_the_oracles(seeded: Catalog, query: Query) -> None:
+    counts = oracle_matching(seeded, query.text)
+    facets, trend = tally(shown_by_the_engine(seeded, query, counts), counts)
+    assert (facets, trend) == oracle_tally(oracle_visible(seeded, query, list(counts)), counts)
+    assert list(trend) == sorted(trend)
 
 
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
-def test_date_order_is_that_of_fts(fts: tuple[Catalog, FtsEngine], sort: str) -> None:
-    catalog, engine = fts
-    counts = matching(catalog, "Stadt")
-    shown = [s for s in catalog.statements_by_id(sorted(counts)).values() if visible(s, Query("x"))]
-    expected = engine.search(Query("Stadt", sort=sort, per_page=100))  # type: ignore[arg-type]
-    order = dated_order(shown, newest=sort == "newest")
-    assert order == [s.statement_id for s in expected.statements]
-    assert order[-2:] == [s.statement_id for s in expected.statements][-2:]  # undated last
+def test_date_order_is_the_oracles(seeded: Catalog, query: Query, sort: str) -> None:
+    counts = oracle_matching(seeded, query.text)
+    order = dated_order(shown_by_the_engine(seeded, query, counts), newest=sort == "newest")
+    rows = oracle_visible(seeded, query, list(counts))
+    assert order == oracle_dated(rows, newest=sort == "newest")
+
+
+def test_the_oracle_itself_on_the_seeded_archive(seeded: Catalog) -> None:
+    """Anchors written out by hand, so that the engine and the oracle cannot agree on a mistake:
+    not hidden, not merely transcribed, not without the word; passages counted, not statements."""
+    counts = oracle_matching(seeded, "Stadt")
+    assert counts[sid("koeln")] == 2 and counts[sid("bonn")] == 1
+    assert sid("other") not in counts
+    rows = oracle_visible(seeded, Query("Stadt"), list(counts))
+    keys = {sid(key): key for key, *_ in SEEDED}
+    assert {keys[str(row["id"])] for row in rows} == {
+        "koeln", "bonn", "bonn2", "kiel", "undated", "undated2", "year", "month", "first"
+    }  # fmt: skip
+    facets, trend = oracle_tally(rows, counts)
+    assert facets == {
+        "municipality": {"Köln": 1, "Bonn": 3, "Kiel": 3, "kiel": 1},
+        "speaker": {"Rede": 2},
+        "year": {"2026": 1, "2025": 3, "2024": 3},
+    }
+    assert trend == {"2026-02": 2, "2025-11": 2, "2025-07": 1, "2024-06": 2}
+    newest = [keys[i] for i in oracle_dated(rows, newest=True)]
+    assert newest == [
+        "koeln", "bonn2", "bonn", "kiel", "first", "month", "year", "undated2", "undated"
+    ]  # fmt: skip
+    oldest = [keys[i] for i in oracle_dated(rows, newest=False)]
+    assert oldest == [
+        "year", "month", "first", "kiel", "bonn", "bonn2", "koeln", "undated2", "undated"
+    ]  # fmt: skip
 
 
 def test_the_trend_counts_matching_passages() -> None:
@@ -627,6 +783,281 @@ def test_a_date_less_precise_than_the_range_is_visible_where_it_overlaps() -> No
     in_2026 = statement(published=PartialDate(2026))
     assert visible(in_2026, Query("x", date_from=PartialDate(2026, 12, 31)))
     assert not visible(in_2026, Query("x", date_from=PartialDate(2027, 1, 1)))
+
+
+# -- the write side: filters, chunks, paging, the swap, the built vocabulary ----------------------
+
+
+def test_a_seq_filter_lists_each_seq_once_in_order() -> None:
+    assert seq_filter([7, 3, 7]) == "seq IN [3, 7]"
+    assert seq_filter([12]) == "seq IN [12]"
+
+
+def test_a_seq_filter_of_nothing_is_refused() -> None:
+    """An empty `seq IN []` would be a filter that removes nothing, or a server error."""
+    with pytest.raises(ValueError, match="at least one seq"):
+        seq_filter([])
+
+
+@given(st.lists(st.integers(0, 50)), st.integers(1, 7))
+def test_chunks_keep_every_item_in_order_and_are_full_but_the_last(
+    items: list[int], size: int
+) -> None:
+    chunks = list(chunked(items, size))
+    assert [item for chunk in chunks for item in chunk] == items
+    assert all(chunks) and all(len(chunk) == size for chunk in chunks[:-1])
+    assert not chunks or len(chunks[-1]) <= size
+
+
+def test_a_chunk_size_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        list(chunked([1, 2], 0))
+
+
+def seqs_in(filter_: str) -> list[int]:
+    found = re.fullmatch(r"seq IN \[(\d+(?:, \d+)*)\]", filter_)
+    assert found, filter_
+    return [int(value) for value in found.group(1).split(", ")]
+
+
+def test_long_removals_are_chunked_into_filters_of_every_seq() -> None:
+    seqs = [*range(1, 2 * REMOVE_CHUNK + 2), 5, 5]  # duplicates are removed once
+    filters = meili.remove_filters(seqs)
+    assert len(filters) == 3
+    listed = [seqs_in(f) for f in filters]
+    assert [len(values) for values in listed] == [REMOVE_CHUNK, REMOVE_CHUNK, 1]
+    assert [value for values in listed for value in values] == sorted(set(seqs))
+
+
+def test_removing_nothing_makes_no_filter() -> None:
+    assert meili.remove_filters([]) == []
+
+
+def test_the_stale_passages_of_one_statement_are_those_at_other_positions() -> None:
+    docs = documents(statement(), [passage(0, "Guten Tag"), passage(1, "Die Stadt")])
+    assert stale_filter(docs, [7]) == "seq = 7 AND NOT position IN [0, 1]"
+
+
+def test_a_statement_without_passages_loses_all_it_had() -> None:
+    assert stale_filter([], [7]) == "seq = 7"
+
+
+def test_stale_filters_of_several_seqs_are_parenthesised_alternatives() -> None:
+    """AND binds tighter than OR in Meilisearch's filters; the parentheses say so anyway."""
+    [doc] = documents(statement(), [passage(2, "Stadt")])
+    assert stale_filter([doc], [9]) == "(seq = 7 AND NOT position IN [2]) OR (seq = 9)"
+
+
+def test_a_stale_filter_of_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one seq"):
+        stale_filter([], [])
+
+
+def test_a_documents_page_asks_for_its_fields_only() -> None:
+    assert documents_request(["seq"], 20_000, 10_000) == {
+        "fields": ["seq"],
+        "offset": 20_000,
+        "limit": 10_000,
+    }
+    assert documents_request(("terms",), 0, 5, "seq IN [3]")["filter"] == "seq IN [3]"
+
+
+def pages_of(items: list[int], calls: list[tuple[int, int]]) -> Callable[[int, int], list[int]]:
+    def fetch(offset: int, limit: int) -> list[int]:
+        calls.append((offset, limit))
+        return items[offset : offset + limit]
+
+    return fetch
+
+
+@pytest.mark.parametrize(
+    ("count", "expected_calls"),
+    [
+        (0, [(0, 10)]),
+        (7, [(0, 10)]),
+        (20, [(0, 10), (10, 10), (20, 10)]),
+        (25, [(0, 10), (10, 10), (20, 10)]),
+    ],
+)
+def test_paging_reads_every_item_and_stops_at_a_short_page(
+    count: int, expected_calls: list[tuple[int, int]]
+) -> None:
+    calls: list[tuple[int, int]] = []
+    items = list(range(count))
+    assert list(paged(pages_of(items, calls), 10)) == items
+    assert calls == expected_calls
+
+
+def test_paging_fetches_a_page_only_when_it_is_read() -> None:
+    """held() must not hold every document: one page at a time."""
+    calls: list[tuple[int, int]] = []
+    reading = paged(pages_of(list(range(100)), calls), 10)
+    assert calls == []
+    assert [next(reading) for _ in range(10)] == list(range(10))
+    assert calls == [(0, 10)]
+    next(reading)
+    assert calls == [(0, 10), (10, 10)]
+
+
+def test_a_built_index_is_named_after_the_current_one() -> None:
+    name = build_uid("passages", 1_760_000_000_123_456_789)
+    assert name == "passages_build_1760000000123456789"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,400}", name)  # what Meilisearch accepts as a uid
+
+
+def test_the_swap_request_exchanges_the_current_and_the_built_index() -> None:
+    body = swap_request("passages", "passages_build_1")
+    assert body == [{"indexes": ["passages", "passages_build_1"]}]
+    assert json.loads(json.dumps(body)) == body  # what the client posts to /swap-indexes
+
+
+def vocabulary_rows(catalog: Catalog) -> list[tuple[str, str, int]]:
+    rows = catalog.db.execute(
+        "SELECT term, word, passages FROM search_vocabulary WHERE passages > 0 ORDER BY term"
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def test_the_built_vocabulary_is_what_indexing_passage_by_passage_counts(tmp_path: Path) -> None:
+    """build() counts in memory and swap() writes the layers; index() adds passage by passage:
+    the vocabulary table must come out the same, spellings included."""
+    texts = [
+        "Die Stadt baut Schulen.",
+        "Die Stadt hilft, die STADT hilft.",
+        "Schulen, Kitas und Maskenpflicht in Bussen.",
+        "Ein Bus, zwei Busse: die Stadt.",
+        "stadt",
+    ]
+    with (
+        Catalog(tmp_path / "passage-by-passage.sqlite3") as one,
+        Catalog(tmp_path / "built.sqlite3") as built,
+    ):
+        CatalogVocabulary(one).add(spelled_terms(text) for text in texts)
+        counts: Counter[str] = Counter()
+        spelling: dict[str, str] = {}
+        for text in texts:
+            count_terms(text, counts, spelling)
+        vocabulary = CatalogVocabulary(built)
+        vocabulary.add([{"alt": "Alt"}])  # what the replaced index held
+        vocabulary.clear()
+        vocabulary.add(vocabulary_layers(counts, spelling))
+        assert vocabulary_rows(built) == vocabulary_rows(one)
+        assert vocabulary.passages_with(term("Stadt")) == 4
+        assert vocabulary.passages_with("alt") == 0
+
+
+@given(st.dictionaries(st.text("abc", min_size=1, max_size=3), st.integers(0, 12)))
+def test_the_layers_add_up_to_the_counts(counts: dict[str, int]) -> None:
+    spelling = {t: t.upper() for t in counts}
+    layers = list(vocabulary_layers(counts, spelling))
+    added: Counter[str] = Counter()
+    for layer in layers:
+        added.update(layer.keys())
+        assert all(word == spelling[t] for t, word in layer.items())
+    assert added == Counter({t: n for t, n in counts.items() if n > 0})
+    assert len(layers) == max(counts.values(), default=0)
+
+
+# -- every server call fails as one line naming the server, and changes nothing ------------------
+
+
+@pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MeiliEngine]:
+    """An engine whose index counts as prepared (so that opening makes no request) on the real
+    client, pointed at a closed port; its catalog has one transcribed statement and one word in
+    the vocabulary."""
+    monkeypatch.setattr(meili, "_prepared", {(CLOSED, "key", "test_closed")})
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        put(catalog, "a", ["Die Stadt hilft."], status=Status.TRANSCRIBED)
+        CatalogVocabulary(catalog).add([{"stadt": "Stadt"}])
+        yield MeiliEngine(catalog, CLOSED, "key", index="test_closed")
+
+
+def assert_unreachable(engine: MeiliEngine, error: SearchEngineUnavailable, doing: str) -> None:
+    message = error.message
+    assert message.startswith(f"Meilisearch at {CLOSED} cannot be reached while {doing}")
+    assert message.endswith("(Connection refused)")
+    assert "\n" not in message and "Traceback" not in message and "urllib3" not in message
+    assert not engine.catalog.db.in_transaction  # rolled back, not left open
+    assert vocabulary_rows(engine.catalog) == [("stadt", "Stadt", 1)]
+
+
+def test_held_fails_naming_the_server(offline: MeiliEngine) -> None:
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.held()
+    assert_unreachable(offline, raised.value, "counting the passages the index holds")
+
+
+def test_index_fails_naming_the_server(offline: MeiliEngine) -> None:
+    statement = offline.catalog.get(sid("a"))
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.index(statement, offline.catalog.passages(statement.id))
+    assert_unreachable(offline, raised.value, f"indexing statement {statement.id}")
+
+
+def test_remove_fails_naming_the_server(offline: MeiliEngine) -> None:
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.remove([1, 2])
+    assert_unreachable(offline, raised.value, "removing 2 statement(s) from the index")
+
+
+def test_removing_nothing_asks_nothing(offline: MeiliEngine) -> None:
+    offline.remove([])
+    assert vocabulary_rows(offline.catalog) == [("stadt", "Stadt", 1)]
+
+
+def test_build_fails_naming_the_server_and_reports_no_progress(
+    offline: MeiliEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[tuple[int, int]] = []
+    statements = [offline.catalog.get(sid("a"))]
+    with (
+        caplog.at_level(logging.WARNING, logger=meili.__name__),
+        pytest.raises(SearchEngineUnavailable) as raised,
+    ):
+        offline.build(statements, lambda done, total: heard.append((done, total)))
+    assert_unreachable(offline, raised.value, "building the index test_closed_build_")
+    assert heard == []
+    assert offline._built == {}
+    # the half-built index could not be deleted either: said, not raised over the first error
+    [record] = caplog.records
+    assert "after a failed build" in record.getMessage()
+    assert "is left on the server" in record.getMessage()
+
+
+def test_swap_fails_naming_the_server_and_keeps_the_vocabulary(offline: MeiliEngine) -> None:
+    built = Built("test_closed_build_1", (1,), 1)
+    offline._built[built.name] = (Counter({"neu": 1}), {"neu": "Neu"})
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.swap(built)
+    assert_unreachable(offline, raised.value, "swapping in the index test_closed_build_1")
+    assert built.name in offline._built  # a later swap may still succeed
+
+
+def test_swapping_an_index_this_engine_did_not_build_is_refused(offline: MeiliEngine) -> None:
+    with pytest.raises(ValueError, match="not built by this engine"):
+        offline.swap(Built("test_closed_build_2", (), 0))
+    assert vocabulary_rows(offline.catalog) == [("stadt", "Stadt", 1)]
+
+
+@pytest.mark.parametrize("method", ["swap", "discard"])
+def test_the_current_index_is_never_taken_for_a_built_one(
+    offline: MeiliEngine, method: str
+) -> None:
+    with pytest.raises(ValueError, match="is the current one"):
+        getattr(offline, method)(Built("test_closed", (), 0))
+
+
+def test_discard_fails_naming_the_server(offline: MeiliEngine) -> None:
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.discard(Built("test_closed_build_3", (), 0))
+    assert_unreachable(offline, raised.value, "deleting the built index test_closed_build_3")
+
+
+def test_drop_fails_naming_the_server(offline: MeiliEngine) -> None:
+    with pytest.raises(SearchEngineUnavailable) as raised:
+        offline.drop()
+    assert_unreachable(offline, raised.value, "deleting the index")
 
 
 # -- tasks and errors -----------------------------------------------------------------------------
@@ -729,13 +1160,9 @@ def test_a_url_without_scheme_is_refused_before_any_request(tmp_path: Path) -> N
 # -- choosing the engine ------------------------------------------------------------------------
 
 
-def test_without_a_meilisearch_url_the_engine_is_fts(tmp_path: Path) -> None:
-    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
-        engine = open_engine(Settings(data_dir=tmp_path), catalog)
-    assert isinstance(engine, FtsEngine)
-
-
 def test_with_a_meilisearch_url_the_engine_is_meilisearch(tmp_path: Path) -> None:
+    from archive.search.engines import open_engine
+
     settings = Settings(data_dir=tmp_path, meili_url=CLOSED, meili_key="key")
     with (
         Catalog(tmp_path / "catalog.sqlite3") as catalog,
@@ -744,17 +1171,20 @@ def test_with_a_meilisearch_url_the_engine_is_meilisearch(tmp_path: Path) -> Non
         open_engine(settings, catalog)
 
 
-def test_the_fts_path_imports_neither_the_meilisearch_client_nor_tantivy(tmp_path: Path) -> None:
+def test_without_a_meilisearch_url_neither_the_engine_nor_its_client_is_loaded(
+    tmp_path: Path,
+) -> None:
     code = (
         "import sys; from pathlib import Path\n"
         "from archive.catalog import Catalog\n"
         "from archive.config import Settings\n"
         "from archive.search.engines import open_engine\n"
         f"p = Path({str(tmp_path)!r})\n"
-        "with Catalog(p / 'c.sqlite3') as c: open_engine(Settings(data_dir=p), c)\n"
+        "with Catalog(p / 'c.sqlite3') as c: e = open_engine(Settings(data_dir=p), c)\n"
+        "assert type(e).__name__ != 'MeiliEngine', type(e)\n"
         "assert 'meilisearch' not in sys.modules, 'meilisearch imported'\n"
         "assert 'archive.search.meili' not in sys.modules\n"
-        "assert 'tantivy' not in sys.modules, 'tantivy imported'\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STADTSTIMME_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
