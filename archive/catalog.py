@@ -158,7 +158,9 @@ def passage_rowid(seq: int, position: int) -> int:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time, to the microsecond: a rebuild of the search index tells the statements changed
+    while it ran by `updated_at` (archive.indexing.rebuild)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def statement_id_for(origin: str) -> str:
@@ -435,16 +437,13 @@ class Catalog:
         return [_statement(row) for row in rows]
 
     def mark_indexed(self, seqs: Collection[int]) -> None:
-        """Mark these statements indexed, those of them that are transcribed or indexed."""
+        """Mark those of these statements indexed that are transcribed."""
         stamp = now()
         with self.transaction():
             self.db.executemany(
                 "UPDATE statements SET status = ?, error = NULL, updated_at = ? "
-                "WHERE seq = ? AND status IN (?, ?)",
-                [
-                    (str(Status.INDEXED), stamp, seq, str(Status.TRANSCRIBED), str(Status.INDEXED))
-                    for seq in seqs
-                ],
+                "WHERE seq = ? AND status = ?",
+                [(str(Status.INDEXED), stamp, seq, str(Status.TRANSCRIBED)) for seq in seqs],
             )
 
     def has_fts_index(self) -> bool:

@@ -23,9 +23,9 @@ def open_engine(settings: Settings, catalog: Catalog) -> Engine:
         return MeiliEngine(catalog, settings.meili_url, settings.meili_key, index=MEILI_INDEX)
     from archive.search.tantivy import Layout, TantivyEngine
 
-    if catalog.readonly and Layout(settings.index_dir).current() is None:
-        if catalog.has_fts_index():
-            from archive.search.fts import LegacyFtsEngine
+    legacy = catalog.readonly and catalog.has_fts_index()
+    if legacy and Layout(settings.index_dir).current() is None:
+        from archive.search.fts import LegacyFtsEngine
 
-            return LegacyFtsEngine(catalog)
+        return LegacyFtsEngine(catalog)
     return TantivyEngine(catalog, settings.index_dir)

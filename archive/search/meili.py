@@ -635,22 +635,57 @@ class MeiliEngine:
 
         return paged(fetch, HELD_PAGE)
 
-    def _held_terms(self, filter_: str) -> Iterator[list[str]]:
+    def _held_terms(self, filter_: str, index: Index | None = None) -> Iterator[list[str]]:
         """The terms of each passage the index holds that matches the filter, for
         CatalogVocabulary.remove (they are the terms it counted in: analysed as `term`)."""
-        for doc in self._documents(self.index_, ["terms"], filter_):
+        for doc in self._documents(index or self.index_, ["terms"], filter_):
             yield str(doc.terms).split()
+
+    def ready(self) -> bool:
+        """Meilisearch's index is made when the engine opens: it always answers."""
+        return True
+
+    def _target(self, into: Built | None) -> Index:
+        if into is None:
+            return self.index_
+        if into.name not in self._built:
+            raise ValueError(f"the index {into.name} was not built by this engine")
+        return self.client.index(into.name)
+
+    def _count_out(self, into: Built | None, held: Iterable[list[str]]) -> None:
+        if into is None:
+            self.vocabulary.remove(held)
+            return
+        counts, _ = self._built[into.name]
+        for terms in held:
+            counts.subtract(set(terms))
+
+    def _count_in(self, into: Built | None, passages: Sequence[tuple[int, Passage]]) -> None:
+        spelled = [spelled_terms(passage.text) for _, passage in passages]
+        if into is None:
+            self.vocabulary.add(spelled)
+            return
+        counts, spelling = self._built[into.name]
+        for found in spelled:
+            counts.update(found.keys())
+            spelling.update(found)
 
     # writing: the caller holds the catalog's write transaction (archive.indexing); each method
     # takes it too (joining the caller's), so that its vocabulary change is atomic on its own
 
-    def index(self, statement: Statement, passages: Sequence[tuple[int, Passage]]) -> None:
-        """Replace the statement's passages, by its seq: add or replace the new ones, then remove
-        any it no longer has.
+    def index(
+        self,
+        statement: Statement,
+        passages: Sequence[tuple[int, Passage]],
+        into: Built | None = None,
+    ) -> None:
+        """Replace the statement's passages, by its seq, in the current index or a built one:
+        add or replace the new ones, then remove any it no longer has.
 
         In that order, so that a statement indexed again stays findable meanwhile; each task is
-        awaited and a failed one raises with Meilisearch's message. The vocabulary counts out
-        what the index held of the statement and counts in the new passages."""
+        awaited and a failed one raises with Meilisearch's message. The vocabulary (the
+        catalog's table, or a built index's counts) counts out what the index held of the
+        statement and counts in the new passages."""
         docs = documents(statement, passages)
         seqs = {int(doc["seq"]) for doc in docs}
         if statement.seq is not None:
@@ -659,23 +694,25 @@ class MeiliEngine:
             own, stale = seq_filter(seqs), stale_filter(docs, seqs)
         else:  # a statement the catalog never numbered, without passages
             own = stale = f"statement_id = {quote(statement.id)}"
+        target = self._target(into)
         with self.catalog.transaction(), self._calling(f"indexing statement {statement.id}"):
-            self.vocabulary.remove(self._held_terms(own))
+            self._count_out(into, self._held_terms(own, target))
             for batch in chunked(docs, BATCH):
-                self._wait(self.index_.add_documents(batch, PRIMARY_KEY))
-            self._wait(self.index_.delete_documents(filter=stale))
-            self.vocabulary.add(spelled_terms(passage.text) for _, passage in passages)
+                self._wait(target.add_documents(batch, PRIMARY_KEY))
+            self._wait(target.delete_documents(filter=stale))
+            self._count_in(into, passages)
 
-    def remove(self, seqs: Collection[int]) -> None:
+    def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
         """Remove every passage of these statements, by filters on seq (REMOVE_CHUNK seqs each),
         counting the vocabulary out from the terms the index held for them."""
         if not seqs:
             return
+        target = self._target(into)
         doing = f"removing {len(seqs)} statement(s) from the index"
         with self.catalog.transaction(), self._calling(doing):
             for filter_ in remove_filters(seqs):
-                self.vocabulary.remove(self._held_terms(filter_))
-                self._wait(self.index_.delete_documents(filter=filter_))
+                self._count_out(into, self._held_terms(filter_, target))
+                self._wait(target.delete_documents(filter=filter_))
 
     def held(self) -> dict[int, int]:
         """How many passages the index holds of each statement, by seq: every document's `seq`,

@@ -321,17 +321,19 @@ class _Handle:
     def searcher(self) -> tantivy.Searcher:
         """A searcher on the last commit of any process: tantivy replaces meta.json at every
         commit, so a changed file means a reload (a stat costs microseconds)."""
-        if _stamp(self._meta) != self._stamp:
-            return self.fresh_searcher()
-        return self.index.searcher()
+        stamp = _stamp(self._meta)
+        if stamp is None or stamp == self._stamp:  # None: swapped out and removed meanwhile;
+            return self.index.searcher()  # the files this searcher maps stay readable
+        return self.fresh_searcher()
 
     def fresh_searcher(self) -> tantivy.Searcher:
         with self._reload_lock:
             stamp = _stamp(self._meta)
-            if self._overlay is not None:
-                self._link()
-            self.index.reload()
-            self._stamp = stamp
+            if stamp is not None:  # else removed by a swap: keep the last commit read
+                if self._overlay is not None:
+                    self._link()
+                self.index.reload()
+                self._stamp = stamp
         return self.index.searcher()
 
     @contextmanager
