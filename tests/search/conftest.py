@@ -1,6 +1,6 @@
-"""The search engines under one contract: the embedded FTS5 and tantivy engines always,
-Meilisearch when a server is given (MEILI_URL, MEILI_MASTER_KEY); no Meilisearch server can be
-installed here, so without one those tests are skipped, saying why."""
+"""The search engines under one contract: the embedded tantivy engine always, Meilisearch when a
+server is given (MEILI_URL, MEILI_MASTER_KEY); no Meilisearch server can be installed here, so
+without one those tests are skipped, saying why."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 
 from archive.catalog import Catalog
 from archive.search import Engine
-from archive.search.fts import FtsEngine
 from archive.search.tantivy import TantivyEngine
 from tests.search.relevance import seed
 
@@ -30,8 +29,6 @@ class Seeded:
 
 
 def make_engine(kind: str, catalog: Catalog) -> Engine:
-    if kind == "fts":
-        return FtsEngine(catalog)
     if kind == "tantivy":
         return TantivyEngine(catalog, catalog.path.parent / "index")
     if not MEILI_URL:
@@ -43,7 +40,7 @@ def make_engine(kind: str, catalog: Catalog) -> Engine:
     )
 
 
-@pytest.fixture(params=["fts", "tantivy", "meili"])
+@pytest.fixture(params=["tantivy", "meili"])
 def engine_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from archive.analysis import term
+from archive.indexing import take_down
 from archive.models import Status
 from archive.search import Query, search
 from tests.search.conftest import Seeded
@@ -80,13 +82,34 @@ def test_sort_newest_and_oldest(seeded: Seeded) -> None:
     newest = search(seeded.catalog, seeded.engine, Query("Kita", sort="newest"), None)
     oldest = search(seeded.catalog, seeded.engine, Query("Kita", sort="oldest"), None)
     dates = [h.statement.published for h in newest.statements]
-    assert dates == sorted(dates, reverse=True) and len(dates) == 2
+    dated = [d for d in dates if d is not None]
+    assert dates == dated == sorted(dated, reverse=True) and len(dates) == 2
     assert [h.statement.published for h in oldest.statements] == dates[::-1]
 
 
-def test_deleted_and_hidden_statements_are_not_found(seeded: Seeded) -> None:
-    seeded.engine.delete(seeded.ids["kiel-strand"])
+def test_a_takedown_is_gone_from_search_and_did_you_mean_at_once(seeded: Seeded) -> None:
+    """`take_down` hides the statement in the catalog, then removes it from the index: right
+    after, neither search nor the did-you-mean vocabulary knows it (Falckenstein and the
+    Rettungsschwimmer are said in kiel-strand only)."""
+    catalog, engine = seeded.catalog, seeded.engine
+    only_kiel = [term("Falckenstein"), term("Rettungsschwimmer")]
+    assert "kiel-strand" in found(seeded, "Strand")
+    assert all(engine.vocabulary.passages_with(t) > 0 for t in only_kiel)
+    typo = Query("Falckenstain")
+    assert search(catalog, engine, typo, None).suggestion == "Falckenstein"
+    take_down(catalog, engine, seeded.ids["kiel-strand"])
+    assert catalog.get(seeded.ids["kiel-strand"]).status == Status.HIDDEN
     assert "kiel-strand" not in found(seeded, "Strand")
+    assert found(seeded, "Falckenstein") == set()
+    assert [engine.vocabulary.passages_with(t) for t in only_kiel] == [0, 0]
+    seq = catalog.get(seeded.ids["kiel-strand"]).seq
+    assert seq not in engine.held()
+    # did-you-mean no longer offers its words, and others are still offered
+    assert search(catalog, engine, typo, None).suggestion is None
+    assert search(catalog, engine, Query("Maskenpflict"), None).suggestion == "Maskenpflicht"
+
+
+def test_a_hidden_statement_is_not_found(seeded: Seeded) -> None:
     hidden = store(
         seeded.catalog,
         seeded.engine,

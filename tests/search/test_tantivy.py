@@ -1,10 +1,13 @@
-"""The tantivy engine: a brute-force oracle for totals, facets, trend and order on a generated
-corpus (and agreement with the FTS5 engine on it), complete prefix expansion, deletes that show
-at once, the index writer under contention, and how compound parts weigh."""
+"""The tantivy engine: a brute-force oracle, computed from the catalog alone, for totals, facets,
+trend, order and the did-you-mean vocabulary on a generated corpus (indexed statement by
+statement, and rebuilt), complete prefix expansion, takedowns that show at once (in another
+process too), the index writer under contention, and how compound parts weigh."""
 
 from __future__ import annotations
 
+import json
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,12 +26,12 @@ from archive.analysis import Analysed, Clause, analyse_text, term
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
-from archive.indexing import index_statement
+from archive.indexing import index_statement, rebuild, take_down
 from archive.models import Passage, Statement, Status, Transcript, Word
-from archive.search import Query, search
+from archive.search import Query, Sort, search
 from archive.search import tantivy as engine_module
 from archive.search.engines import open_engine
-from archive.search.fts import FtsEngine
+from archive.search.fts import LEGACY_SCHEMA, LegacyFtsEngine
 from archive.search.tantivy import IndexBusy, TantivyEngine
 from archive.search.vocabulary import spelled_terms
 from tests.archive.seed import spoken, store
@@ -86,7 +89,6 @@ STATEMENTS = 48
 class Corpus:
     catalog: Catalog
     engine: TantivyEngine
-    fts: FtsEngine
     # rowid -> (seq, analysed text) of every passage the catalog holds
     passages: dict[int, tuple[int, Analysed]]
     sentences: list[list[str]]
@@ -104,7 +106,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     sentences: list[list[str]] = []
     with Catalog(folder / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, folder / "index")
-        fts = FtsEngine(catalog)
         for number in range(STATEMENTS):
             origin = f"oracle:{number}"
             published = rng.choice(DATES)
@@ -127,16 +128,38 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                 passages.append(_passage(statement.id, position, text))
             catalog.save_transcript(statement.id, Transcript("de", 400.0), passages, None)
             index_statement(catalog, engine, statement.id)
-            fts.index(catalog.get(statement.id), catalog.passages(statement.id))
             if number % 9 == 4:  # indexed, then hidden or half-done: never found
                 catalog.set_status(statement.id, rng.choice([Status.HIDDEN, Status.TRANSCRIBED]))
         # a date that is no calendar date reads as undated
         catalog.db.execute("UPDATE statements SET published = 'gestern' WHERE seq = 3")
-        passages = {
+        analysed = {
             rowid: (rowid >> 16, analyse_text(text))
             for rowid, text in catalog.db.execute("SELECT id, text FROM passages")
         }
-        yield Corpus(catalog, engine, fts, passages, sentences)
+        yield Corpus(catalog, engine, analysed, sentences)
+
+
+def _next_second() -> None:
+    """Wait into the next second: a rebuild indexes anew, one at a time, every statement
+    changed in the second it began (the catalog's timestamps count seconds)."""
+    time.sleep(1.05 - time.time() % 1)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    """A copy of the corpus's catalog whose index was built by `rebuild`, not statement by
+    statement: it holds the indexable statements only (not the hidden ones), and the rebuild
+    marks the half-done (transcribed) ones indexed."""
+    folder = tmp_path_factory.mktemp("rebuilt")
+    target = sqlite3.connect(folder / "catalog.sqlite3")
+    corpus.catalog.db.backup(target)
+    target.close()
+    with Catalog(folder / "catalog.sqlite3") as catalog:
+        engine = TantivyEngine(catalog, folder / "index")
+        _next_second()
+        rebuild(catalog, engine)
+        assert Status.TRANSCRIBED not in catalog.status_counts()
+        yield Corpus(catalog, engine, corpus.passages, corpus.sentences)
 
 
 # -- the oracle: counts computed directly from the catalog's passages --------------------------
@@ -272,12 +295,14 @@ def queries(draw: st.DrawFn, corpus: Corpus) -> Query:
     )
 
 
-def check_against_oracle(corpus: Corpus, query: Query) -> None:
+def _tell(expected: Expected) -> None:
+    """Record for hypothesis's statistics how many statements a drawn query finds."""
+    total = expected.total
+    event("matching statements", "none" if not total else "1-9" if total < 10 else "10+")
+
+
+def check_against_oracle(corpus: Corpus, query: Query) -> Expected:
     expected = oracle(corpus, query)
-    event(
-        "matching statements",
-        "none" if not expected.total else "1-9" if expected.total < 10 else "10+",
-    )
     got = corpus.engine.search(query)
     assert (got.total, got.facets, got.trend) == (
         expected.total,
@@ -298,10 +323,7 @@ def check_against_oracle(corpus: Corpus, query: Query) -> None:
         assert all(p.rowid >> 16 == seq for p in ranked.passages)
         scores = [p.score for p in ranked.passages]
         assert scores == sorted(scores)
-
-
-def _no_phrase_prefix(query: Query) -> bool:
-    return not any(c.prefix and c.phrase for c in query.parsed.clauses)
+    return expected
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
@@ -309,12 +331,107 @@ def _no_phrase_prefix(query: Query) -> bool:
 def test_totals_facets_trend_and_order_equal_the_oracle(
     corpus: Corpus, data: st.DataObject
 ) -> None:
-    query = data.draw(queries(corpus))
-    check_against_oracle(corpus, query)
-    if _no_phrase_prefix(query):  # the FTS5 engine matches such a phrase in every column
-        fts = corpus.fts.search(query)
-        got = corpus.engine.search(query)
-        assert (got.total, got.facets, got.trend) == (fts.total, fts.facets, fts.trend)
+    _tell(check_against_oracle(corpus, data.draw(queries(corpus))))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_rebuilt_index_answers_as_the_oracle(rebuilt: Corpus, data: st.DataObject) -> None:
+    _tell(check_against_oracle(rebuilt, data.draw(queries(rebuilt))))
+
+
+def _day(text: str | None) -> PartialDate | None:
+    return PartialDate.parse(text) if text else None
+
+
+def pinned(corpus: Corpus) -> list[tuple[Query, bool]]:
+    """Queries that each exercise one feature, with whether the oracle finds anything for them
+    (so that none of them passes by finding nothing on both sides)."""
+    said = corpus.sentences[0]
+    phrase = f'"{said[0]} {said[1]}"'
+    dated = [
+        ("2024", "2024", True),
+        ("2024-03-05", "2024-03-05", True),  # 2024, 2024-03 and the day overlap it
+        ("2025-01", None, True),
+        (None, "2024-03", True),
+        ("2024-04", "2024-10", True),  # only statements dated "2024" overlap it
+        ("2026", None, False),
+    ]
+    return [
+        (Query("Stadt"), True),
+        (Query("Pflicht"), True),  # a compound head
+        (Query("Maske"), True),  # a compound modifier and an inflection
+        (Query("Oeffnung"), True),  # umlauts in both spellings
+        (Query("Strasse"), True),
+        (Query("Kita Abstand"), True),
+        (Query("Kart*"), True),
+        (Query("Bürg*"), True),
+        (Query(phrase), True),
+        (Query('"geschlossen Zyklop"'), False),
+        (Query("Stadt -Markt"), True),
+        (Query("Stadt -Mask*"), True),
+        (Query(f"Stadt -{phrase}"), True),
+        (Query(f"Stadt -{said[0]}-{said[1][:3]}*"), True),  # an excluded phrase prefix
+        (Query("Stadt -Stadt"), False),
+        (Query("-Stadt"), False),  # exclusions alone find nothing
+        (Query("Flughafen"), False),
+        (Query("Stadt Flughafen"), False),
+        (Query("Stadt", municipality="Köln"), True),
+        (Query("Stadt", municipality="Nirgendwo"), False),
+        (Query("Stadt", speaker="Henriette Reker", sort="newest"), True),
+        (Query("Stadt", source="file", language="de", sort="oldest"), True),
+        (Query("Stadt", language="en"), False),  # the transcript's language is the statement's
+        *[
+            (Query("Stadt", date_from=_day(low), date_to=_day(high), sort="oldest"), found)
+            for low, high, found in dated
+        ],
+    ]
+
+
+@pytest.mark.parametrize("index", ["corpus", "rebuilt"])
+def test_pinned_queries_equal_the_oracle(index: str, request: pytest.FixtureRequest) -> None:
+    corpus: Corpus = request.getfixturevalue(index)
+    for query, finds in pinned(corpus):
+        query = replace(query, per_page=STATEMENTS)
+        assert (oracle(corpus, query).total > 0) == finds, query
+        check_against_oracle(corpus, query)
+
+
+def _held_passages(corpus: Corpus, index: str) -> dict[int, str]:
+    """rowid -> text of the passages the index must hold: statement by statement, the corpus
+    indexed every one (and hid some in the catalog only); a rebuild holds the indexable ones."""
+    rows = corpus.catalog.db.execute(
+        "SELECT p.id, p.text, s.status FROM passages p JOIN statements s ON s.id = p.statement_id"
+    )
+    return {
+        rowid: text
+        for rowid, text, status in rows
+        if index == "corpus" or status in (Status.INDEXED, Status.TRANSCRIBED)
+    }
+
+
+@pytest.mark.parametrize("index", ["corpus", "rebuilt"])
+def test_held_and_the_vocabulary_equal_a_count_of_the_catalog(
+    index: str, request: pytest.FixtureRequest
+) -> None:
+    """`held()` and the did-you-mean vocabulary (passages per term, a spelling said) equal what
+    the catalog's passages give."""
+    corpus: Corpus = request.getfixturevalue(index)
+    texts = _held_passages(corpus, index)
+    assert corpus.engine.held() == dict(Counter(rowid >> 16 for rowid in texts))
+    counts: Counter[str] = Counter()
+    spellings: dict[str, set[str]] = {}
+    for text in texts.values():
+        for found, word in spelled_terms(text).items():
+            counts[found] += 1
+            spellings.setdefault(found, set()).add(word)
+    vocabulary = corpus.engine.vocabulary.starting_with("")
+    assert {found: n for found, _, n in vocabulary} == dict(counts)
+    assert all(word in spellings[found] for found, word, _ in vocabulary)
+    for written in [*WORDS, *ABSENT]:
+        assert corpus.engine.vocabulary.passages_with(term(written)) == counts[term(written)]
+    if index == "rebuilt":  # the hidden statements' passages were left out
+        assert len(texts) < len(corpus.passages)
 
 
 @settings(max_examples=150, deadline=None)
@@ -334,7 +451,7 @@ def test_the_oracle_holds_with_split_aggregations_and_capped_expansions(
         patch.setattr(engine_module, "FIRST_PER_STATEMENT", 1)
         patch.setattr(engine_module, "WIDEN", 2)
         patch.setattr(engine_module, "MAX_BATCHED", 2)
-        check_against_oracle(corpus, query)
+        _tell(check_against_oracle(corpus, query))
         # small pages: the first round of ranked passages rarely fills one
         everything = corpus.engine.search(query).statements
         paged = []
@@ -372,43 +489,66 @@ def test_a_prefix_counts_every_word_it_stands_for(tmp_path: Path) -> None:
         assert engine.search(Query("Heute -wir-zyklo*")).total == 0  # a phrase prefix
 
 
-def test_a_deleted_statement_is_gone_at_once(tmp_path: Path) -> None:
+def test_a_takedown_is_gone_at_once(tmp_path: Path) -> None:
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
         kept = store(catalog, engine, "o:kept", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
         gone = store(catalog, engine, "o:gone", [spoken(0.0, "Der Leuchtturm wird gestrichen.")])
         assert engine.search(Query("Leuchtturm")).total == 2
+        assert engine.vocabulary.passages_with(term("gestrichen")) == 1
         other = TantivyEngine(catalog, tmp_path / "index")  # as another request would open it
-        other.delete(gone.id)
+        take_down(catalog, other, gone.id)
+        assert catalog.get(gone.id).status == Status.HIDDEN
         found = engine.search(Query("Leuchtturm"))
         assert [s.statement_id for s in found.statements] == [kept.id]
         assert engine.search(Query("gestrichen")).total == 0
         assert engine.vocabulary.passages_with(term("gestrichen")) == 0
+        assert engine.vocabulary.passages_with(term("Leuchtturm")) == 1
+        assert engine.held() == {kept.seq: 1}
+
+
+TAKE_DOWN = """
+import sys
+from pathlib import Path
+from archive.catalog import Catalog
+from archive.indexing import take_down
+from archive.search.tantivy import TantivyEngine
+folder = Path(sys.argv[1])
+with Catalog(folder / "catalog.sqlite3") as catalog:
+    take_down(catalog, TantivyEngine(catalog, folder / "index"), sys.argv[2])
+"""
 
 
 @pytest.mark.slow
-def test_a_delete_by_another_process_shows_at_once(tmp_path: Path) -> None:
-    """A serving process's searcher reloads on the next search after another process commits."""
+def test_a_takedown_by_another_process_shows_at_once(tmp_path: Path) -> None:
+    """A serving process's searcher, and the did-you-mean vocabulary read from it, reload on
+    the next search after another process takes a statement down."""
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
+        kept = store(catalog, engine, "o:kept", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
         gone = store(catalog, engine, "o:gone", [spoken(0.0, "Der Leuchtturm wird gestrichen.")])
-        assert engine.search(Query("Leuchtturm")).total == 1
-        script = (
-            "import sys; from pathlib import Path\n"
-            "from archive.catalog import Catalog\n"
-            "from archive.search.tantivy import TantivyEngine\n"
-            "folder = Path(sys.argv[1])\n"
-            "with Catalog(folder / 'catalog.sqlite3') as catalog:\n"
-            "    TantivyEngine(catalog, folder / 'index').delete(sys.argv[2])\n"
+        assert engine.search(Query("Leuchtturm")).total == 2
+        assert engine.vocabulary.passages_with(term("gestrichen")) == 1
+        subprocess.run(
+            [sys.executable, "-c", TAKE_DOWN, str(tmp_path), gone.id], check=True, cwd=ROOT
         )
-        subprocess.run([sys.executable, "-c", script, str(tmp_path), gone.id], check=True, cwd=ROOT)
-        assert engine.search(Query("Leuchtturm")).total == 0
+        found = engine.search(Query("Leuchtturm"))
+        assert [s.statement_id for s in found.statements] == [kept.id]
+        assert engine.vocabulary.passages_with(term("gestrichen")) == 0
+        assert search(catalog, engine, Query("gestrichen"), None).total == 0
+
+
+def _generation(engine: TantivyEngine) -> str:
+    current = engine.layout.current()
+    assert current is not None
+    return str(current)
 
 
 def test_a_writer_waits_while_another_holds_the_index(tmp_path: Path) -> None:
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
-        holder = tantivy.Index.open(str(tmp_path / "index")).writer(15_000_000, 1)
+        store(catalog, engine, "o:first", [spoken(0.0, "Die Fähre fährt.")])
+        holder = tantivy.Index.open(_generation(engine)).writer(15_000_000, 1)
         released = threading.Event()
 
         def release() -> None:
@@ -425,23 +565,25 @@ def test_a_writer_waits_while_another_holds_the_index(tmp_path: Path) -> None:
 def test_a_writer_held_too_long_is_reported_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The index write fails inside the catalog transaction, which rolls back with it."""
     monkeypatch.setattr(engine_module, "WRITER_WAIT_S", 0.3)
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
         kept = store(catalog, engine, "o:kept", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
-        holder = tantivy.Index.open(str(tmp_path / "index")).writer(15_000_000, 1)
+        assert kept.seq is not None
+        holder = tantivy.Index.open(_generation(engine)).writer(15_000_000, 1)
         try:
-            with pytest.raises(IndexBusy, match="busy"):
-                engine.delete(kept.id)
+            with pytest.raises(IndexBusy, match="busy"), catalog.transaction():
+                catalog.set_status(kept.id, Status.HIDDEN)
+                engine.remove([kept.seq])
         finally:
             holder.wait_merging_threads()
+        assert catalog.get(kept.id).status == Status.INDEXED
         assert engine.search(Query("Leuchtturm")).total == 1  # nothing half-done
         assert engine.vocabulary.passages_with(term("Leuchtturm")) == 1
 
 
 def test_indexing_again_replaces_the_passages_and_their_vocabulary(tmp_path: Path) -> None:
-    """The vocabulary is counted out from what the index held, not from the catalog, which by
-    then holds the new transcript."""
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
         first = store(catalog, engine, "o:again", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
@@ -463,32 +605,35 @@ def _recount(catalog: Catalog, statement_ids: list[str]) -> dict[str, int]:
     return dict(counts)
 
 
-def _vocabulary(catalog: Catalog) -> dict[str, int]:
-    rows = catalog.db.execute("SELECT term, passages FROM search_vocabulary WHERE passages > 0")
-    return {row[0]: row[1] for row in rows}
+def _vocabulary(engine: TantivyEngine) -> dict[str, int]:
+    return {found: n for found, _, n in engine.vocabulary.starting_with("")}
 
 
 def test_the_vocabulary_stays_equal_to_a_recount(tmp_path: Path) -> None:
-    """Counted out from the catalog's texts while they are what was indexed, and from the
-    index's own terms once a new transcript replaced them."""
+    """Read from the index's live passages: indexing again, a takedown and a new transcript
+    each leave it equal to a recount of what is indexed."""
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         engine = TantivyEngine(catalog, tmp_path / "index")
         texts = ["Der Leuchtturm bleibt offen.", "Die Maskenpflicht gilt weiter.", "Wir danken."]
         ids = [store(catalog, engine, f"o:{n}", [spoken(0.0, t)]).id for n, t in enumerate(texts)]
-        assert _vocabulary(catalog) == _recount(catalog, ids)
+        assert _vocabulary(engine) == _recount(catalog, ids)
         index_statement(catalog, engine, ids[0])  # the same transcript again
-        assert _vocabulary(catalog) == _recount(catalog, ids)
-        engine.delete(ids[1])  # a takedown
-        assert _vocabulary(catalog) == _recount(catalog, [ids[0], ids[2]])
+        assert _vocabulary(engine) == _recount(catalog, ids)
+        take_down(catalog, engine, ids[1])
+        assert _vocabulary(engine) == _recount(catalog, [ids[0], ids[2]])
         passages = [
             _passage(ids[2], 0, ["Die", "Fähre", "fährt", "wieder"]),
             _passage(ids[2], 1, ["Wir", "danken", "der", "Fähre"]),
         ]
         catalog.save_transcript(ids[2], Transcript("de", 10.0), passages, None)
         index_statement(catalog, engine, ids[2])  # transcribed anew: the old texts are gone
-        assert _vocabulary(catalog) == _recount(catalog, [ids[0], ids[2]])
-        engine.delete(ids[2])
-        assert _vocabulary(catalog) == _recount(catalog, [ids[0]])
+        assert _vocabulary(engine) == _recount(catalog, [ids[0], ids[2]])
+        assert engine.vocabulary.passages_with(term("Fähre")) == 2
+        take_down(catalog, engine, ids[2])
+        assert _vocabulary(engine) == _recount(catalog, [ids[0]])
+        _next_second()
+        rebuild(catalog, engine)  # the hidden ones are not built
+        assert _vocabulary(engine) == _recount(catalog, [ids[0]])
 
 
 def test_a_compound_head_weighs_more_than_a_modifier(tmp_path: Path) -> None:
@@ -504,9 +649,10 @@ def test_a_compound_head_weighs_more_than_a_modifier(tmp_path: Path) -> None:
 
 
 def test_odd_queries_do_not_raise(corpus: Corpus) -> None:
+    sorts: tuple[Sort, ...] = ("relevance", "newest", "oldest")
     for text in ["a" * 10_000, '"', "-", "*", "Ma*", "-Kita*", '"der"', "NEAR(Kita", "🎉"]:
-        for sort in ("relevance", "newest", "oldest"):
-            results = search(corpus.catalog, corpus.engine, Query(text, sort=sort), None)  # type: ignore[arg-type]
+        for sort in sorts:
+            results = search(corpus.catalog, corpus.engine, Query(text, sort=sort), None)
             assert results.total >= len(results.statements)
     assert corpus.engine.search(replace(Query("Stadt"), per_page=0)).statements == []
     assert corpus.engine.search(replace(Query("Stadt"), passages_per_statement=0)).total > 0
@@ -524,8 +670,26 @@ def test_a_read_only_catalog_without_an_index_creates_nothing(tmp_path: Path) ->
     assert not (tmp_path / "index").exists()
 
 
-def test_the_engine_setting_chooses_tantivy(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, engine="tantivy")
-    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
-        assert isinstance(open_engine(settings, catalog), TantivyEngine)
-    assert (tmp_path / "index" / "meta.json").is_file()
+def test_the_settings_open_tantivy_in_the_data_directory(tmp_path: Path) -> None:
+    """Without a Meilisearch URL the engine is tantivy, its index under the data directory;
+    the first write makes the first generation and current.json names it."""
+    settings = Settings(data_dir=tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        engine = open_engine(settings, catalog)
+        assert isinstance(engine, TantivyEngine)
+        assert not engine.ready()
+        store(catalog, engine, "o:first", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
+        assert engine.ready()
+    pointer = json.loads((settings.index_dir / "current.json").read_text(encoding="utf-8"))
+    assert (settings.index_dir / pointer["generation"] / "meta.json").is_file()
+
+
+def test_a_read_only_catalog_of_the_previous_release_is_served_by_its_fts5_index(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        catalog.db.execute(LEGACY_SCHEMA)
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        assert isinstance(open_engine(settings, catalog), LegacyFtsEngine)
+    assert not settings.index_dir.exists()
