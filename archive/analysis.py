@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 
 import Stemmer
@@ -61,7 +62,14 @@ _PARTICLES = frozenset(
     ]
 )
 _PLURAL_S_AFTER = frozenset("aioy")
+# Bump whenever the analysis of any word may change (folding, stemming, splitting, the constants
+# above, the libraries' behaviour we rely on): tables of analysed word forms written by another
+# version (archive.forms) are then emptied, not trusted.
+ANALYSER_VERSION = 1
 CACHE_SIZE = 500_000
+# Forms remembered from a table fill at most this many places of the memo, so that the forms
+# analysed next do not find it full and empty it at once.
+REMEMBERED_SIZE = CACHE_SIZE * 3 // 4
 T = TypeVar("T")
 _stemmer = Stemmer.Stemmer("german")  # about 1 ms: loaded with the module
 
@@ -109,6 +117,14 @@ def load_models() -> None:
 
 _CACHES: dict[str, dict[str, Any]] = {}
 
+Form = tuple[str, tuple[str, ...], tuple[str, ...]]
+"""A word form's analysis: its term, the terms of its heads and those of its modifiers."""
+
+# Forms analysed anew since new_forms() last took them. Bounded like the memo, for a process
+# that never takes them (a server); a lock, since threads analyse concurrently.
+_new: dict[str, Form] = {}
+_new_lock = threading.Lock()
+
 
 def clear_caches() -> None:
     """Forget every analysed word form (for benchmarks that start cold)."""
@@ -119,6 +135,35 @@ def clear_caches() -> None:
 def analysed_forms() -> int:
     """How many distinct word forms the analyser holds."""
     return len(_CACHES["_analysed"])
+
+
+def analysed_forms_snapshot() -> dict[str, Form]:
+    """Every word form the analyser holds, with its analysis (a copy)."""
+    return dict(_CACHES["_analysed"])
+
+
+def new_forms() -> dict[str, Form]:
+    """The word forms analysed anew (not remembered) since the last call, in the order they were
+    analysed, and forget them: what a table of analysed forms does not hold yet."""
+    with _new_lock:
+        taken = dict(_new)
+        _new.clear()
+    return taken
+
+
+def remember_forms(forms: Iterable[tuple[str, Form]]) -> int:
+    """Put forms analysed earlier (by this ANALYSER_VERSION: the caller vouches for it) into the
+    memo, without analysing them; returns how many it took.
+
+    Takes them in the order given until the memo holds REMEMBERED_SIZE forms, and consumes no
+    more of `forms`: a table larger than the memo must not fill it to the brim, or the next
+    word analysed would empty it."""
+    cache = _CACHES["_analysed"]
+    taken = 0
+    for word, form in islice(forms, max(REMEMBERED_SIZE - len(cache), 0)):
+        cache[word] = form
+        taken += 1
+    return taken
 
 
 def _memo(function: Callable[[str], T]) -> Callable[[str], T]:
@@ -254,7 +299,18 @@ def analyse(word: str) -> WordTerms:
 
 
 @_memo
-def _analysed(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def _analysed(word: str) -> Form:
+    """The term of a word and, for a compound, the terms of its heads and modifiers (recorded
+    for new_forms())."""
+    form = _analysis(word)
+    with _new_lock:
+        if len(_new) >= CACHE_SIZE:
+            _new.clear()
+        _new[word] = form
+    return form
+
+
+def _analysis(word: str) -> Form:
     """The term of a word and, for a compound, the terms of its heads and modifiers.
 
     Heads are the constituents that end the word (Oberbürgermeister: Bürgermeister, Meister);
@@ -294,6 +350,33 @@ def analyse_text(text: str) -> Analysed:
         terms=[whole for whole, _, _ in analysed],
         heads=[h for _, heads, _ in analysed for h in heads],
         modifiers=[m for _, _, modifiers in analysed for m in modifiers],
+    )
+
+
+class IndexFields(NamedTuple):
+    """What a passage's text gives a search index, each field as whitespace-separated terms:
+    the word terms in order, the compound heads, the compound modifiers, and one `term:word`
+    per distinct term (the word as it was said, last spelling wins) for did-you-mean."""
+
+    terms: str
+    heads: str
+    modifiers: str
+    spelled: str
+
+
+def index_fields(text: str) -> IndexFields:
+    """Written for speed (a reindex runs it on every passage): the memo is read directly (a
+    call through it cost a sixth of the time), lists are joined rather than generators, and
+    most words, which have no parts, are skipped."""
+    written = words(text)
+    known = _CACHES["_analysed"]
+    analysed = [known.get(word) or _analysed(word) for word in written]
+    whole = [form[0] for form in analysed]
+    return IndexFields(
+        terms=" ".join(whole),
+        heads=" ".join([h for form in analysed if form[1] for h in form[1]]),
+        modifiers=" ".join([m for form in analysed if form[2] for m in form[2]]),
+        spelled=" ".join(map(":".join, dict(zip(whole, written, strict=True)).items())),
     )
 
 

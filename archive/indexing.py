@@ -129,9 +129,7 @@ def rebuild(catalog: Catalog, engine: Engine, progress: Progress | None = None) 
         if not swapped:
             engine.discard(built)
         raise
-    if catalog.has_fts_index():  # a catalog from before tantivy: its index is replaced now
-        catalog.drop_fts_index()
-        log.info("the catalog's FTS5 search tables were dropped: the new index answers")
+    _drop_fts(catalog)  # a catalog from before tantivy: its index is replaced now
     return built
 
 
@@ -146,4 +144,12 @@ def prepare_index(catalog: Catalog, engine: Engine, progress: Progress | None = 
     if done is None:
         rebuild(catalog, engine, progress)
         return "built"
+    _drop_fts(catalog)  # an upgrade killed after its swap left them
     return "reconciled" if done.removed or done.indexed else "in step"
+
+
+def _drop_fts(catalog: Catalog) -> None:
+    """Drop the FTS5 index of a catalog from before tantivy, once another index answers."""
+    if catalog.has_fts_index():
+        catalog.drop_fts_index()
+        log.info("the catalog's FTS5 search tables were dropped: the new index answers")

@@ -506,8 +506,9 @@ def _writing_engine(settings: Settings, catalog: Catalog, reporter: ConsoleRepor
     engine = open_engine(settings, catalog)
     with reporter.running():
         done = prepare_index(catalog, engine, _index_progress(reporter))
-    if done == "built" and catalog.passage_count():
-        reporter.message(f"built the search index: {_plural(catalog.passage_count(), 'passage')}")
+    held = sum(engine.held().values()) if done == "built" else 0
+    if held:
+        reporter.message(f"built the search index: {_plural(held, 'passage')}")
     return engine
 
 

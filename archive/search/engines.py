@@ -27,5 +27,5 @@ def open_engine(settings: Settings, catalog: Catalog) -> Engine:
     if legacy and Layout(settings.index_dir).current() is None:
         from archive.search.fts import LegacyFtsEngine
 
-        return LegacyFtsEngine(catalog)
+        return LegacyFtsEngine(catalog, lambda: TantivyEngine(catalog, settings.index_dir))
     return TantivyEngine(catalog, settings.index_dir)

@@ -22,14 +22,22 @@ import heapq
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from archive.analysis import Clause
 from archive.catalog import PASSAGE_BITS, Catalog
 from archive.dates import PartialDate
 from archive.errors import CatalogNeedsMigration, StadtstimmeError
 from archive.models import Passage, Statement, Status
-from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search import (
+    Built,
+    Engine,
+    Matches,
+    Progress,
+    Query,
+    RankedPassage,
+    RankedStatement,
+)
 from archive.search.vocabulary import CatalogVocabulary
 
 RANK_CANDIDATES = 2000
@@ -97,9 +105,10 @@ class LegacyFtsEngine:
     which then drops the FTS5 tables. It writes nothing: every writing command builds the
     tantivy index first."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, successor: Callable[[], Engine]) -> None:
         self.catalog = catalog
         self.vocabulary = CatalogVocabulary(catalog)
+        self.successor = successor  # the engine that answers once these tables are dropped
         if not catalog.has_fts_index():
             raise CatalogNeedsMigration(
                 f"the catalog {catalog.path} has no search index yet: run a writing "
@@ -218,6 +227,16 @@ class LegacyFtsEngine:
         return [(float(position), row[0]) for position, row in enumerate(rows)]
 
     def search(self, query: Query) -> Matches:
+        """Search the FTS5 tables; when an upgrade dropped them after this engine was chosen
+        (a server chooses one per request), the index that replaced them answers."""
+        try:
+            return self._search(query)
+        except sqlite3.OperationalError as error:
+            if "no such table" not in str(error):
+                raise
+        return self.successor().search(query)
+
+    def _search(self, query: Query) -> Matches:
         expression = match_expression(query.parsed.clauses)
         if expression is None:
             return Matches(0, [])

@@ -67,6 +67,7 @@ starts.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import math
@@ -301,7 +302,8 @@ class _Handle:
         if not os.access(directory, os.W_OK):
             # tantivy takes a lock file beside meta.json even to read: read through links.
             readonly = True
-            self._overlay = opened = Path(tempfile.mkdtemp(prefix="stadtstimme-index-"))
+            self._overlay = opened = _overlay()
+            atexit.register(self.close)
             self._link()
         try:
             self.index = tantivy.Index(_SCHEMA, path=str(opened), reuse=True)
@@ -376,6 +378,20 @@ class _Handle:
                     ) from None
             time.sleep(pause)
             pause = min(pause * 2, longest)
+
+
+OVERLAY_PREFIX = "stadtstimme-index-"
+
+
+def _overlay() -> Path:
+    """A private directory for reading a read-only index through links, named after this
+    process; those of processes that ended without removing theirs (killed) are removed."""
+    scratch = Path(tempfile.gettempdir())
+    for found in scratch.glob(f"{OVERLAY_PREFIX}*-*"):
+        pid = found.name[len(OVERLAY_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(found, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{OVERLAY_PREFIX}{os.getpid()}-"))
 
 
 _HANDLES: dict[Path, _Handle] = {}

@@ -17,7 +17,7 @@ from api.app import create_app
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.models import Status
-from archive.search.fts import FtsEngine
+from archive.search.engines import open_engine
 from tests.archive.seed import spoken, store
 
 MEDIA_BYTES = 4096
@@ -43,7 +43,7 @@ def seed_archive(data_dir: Path) -> Seeded:
     media = {"koeln": "koeln.m4a", "muenster": "muenster.webm"}
     ids: dict[str, str] = {}
     with Catalog(settings.catalog_path) as catalog:
-        engine = FtsEngine(catalog)
+        engine = open_engine(settings, catalog)
         for key, (text, municipality, published) in statements.items():
             stored = store(
                 catalog,

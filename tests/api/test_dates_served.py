@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from api.routes.pages import MAX_MONTH_BARS, trend_bars
 from archive.catalog import Catalog
-from archive.search.fts import FtsEngine
+from archive.search.tantivy import TantivyEngine
 from tests.archive.seed import spoken, store
 
 TIMEOUT = 10.0
@@ -44,7 +44,7 @@ def free_port() -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data = tmp_path_factory.mktemp("served-dates")
     with Catalog(data / "catalog.sqlite3") as catalog:
-        engine = FtsEngine(catalog)
+        engine = TantivyEngine(catalog, data / "index")
         ids = [
             store(
                 catalog,

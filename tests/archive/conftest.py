@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from archive.catalog import Catalog
-from archive.search.fts import FtsEngine
+from archive.search.tantivy import TantivyEngine
 
 
 @pytest.fixture
@@ -16,5 +16,6 @@ def catalog(tmp_path: Path) -> Iterator[Catalog]:
 
 
 @pytest.fixture
-def engine(catalog: Catalog) -> FtsEngine:
-    return FtsEngine(catalog)
+def engine(catalog: Catalog) -> TantivyEngine:
+    """The embedded engine, its index beside the catalog (as `<data_dir>/index` is)."""
+    return TantivyEngine(catalog, catalog.path.parent / "index")

@@ -16,10 +16,8 @@ def test_environment_is_read_with_the_prefix(
     monkeypatch.setenv("STADTSTIMME_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("STADTSTIMME_LANGUAGE", "EN")
     monkeypatch.setenv("STADTSTIMME_PUBLIC_URL", "https://stadtstimme.example/")
-    monkeypatch.setenv("STADTSTIMME_ENGINE", "tantivy")
     settings = Settings()
     assert settings.catalog_path == tmp_path / "catalog.sqlite3"
-    assert settings.engine == "tantivy"
     assert settings.index_dir == tmp_path / "index"
     assert settings.language == "en"
     assert settings.public_url == "https://stadtstimme.example"
@@ -33,7 +31,6 @@ def test_environment_is_read_with_the_prefix(
         ("language", "xx"),
         ("public_url", "ftp://x"),
         ("cpu_threads", -1),
-        ("engine", "lucene"),
     ],
 )
 def test_bad_values_fail_fast(field: str, value: object) -> None:

@@ -3,15 +3,21 @@ the pipeline stores statements (tests/archive/seed.py), real `stadtstimme` proce
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from archive.catalog import Catalog
 from archive.models import Status
-from archive.search.fts import FtsEngine
+from archive.search.tantivy import TantivyEngine
 from tests.archive.seed import new_statement, spoken, store
 
 COMMAND = [sys.executable, "-m", "ingest"]
@@ -34,7 +40,7 @@ def seed(data_dir: Path) -> Seeded:
     """One indexed statement with a long title, and one failed statement."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with Catalog(data_dir / "catalog.sqlite3") as catalog:
-        engine = FtsEngine(catalog)
+        engine = TantivyEngine(catalog, data_dir / "index")
         indexed = store(
             catalog,
             engine,
@@ -77,3 +83,38 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 def files_under(root: Path) -> set[Path]:
     return {p.relative_to(root) for p in root.rglob("*")} if root.exists() else set()
+
+
+def _mount_problem(source: Path, mount: Path) -> str | None:
+    if os.geteuid() != 0:
+        return "not root"
+    if shutil.which("mount") is None:
+        return "no mount command"
+    bind = subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True)
+    if bind.returncode:
+        return f"mount --bind failed: {bind.stderr.decode().strip()}"
+    remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True)
+    if remount.returncode:
+        subprocess.run(["umount", str(mount)], check=False)
+        return f"remount,ro failed: {remount.stderr.decode().strip()}"
+    return None
+
+
+@contextmanager
+def read_only_mount(source: Path, mount: Path) -> Iterator[Path]:
+    """`source` seen through a real read-only bind mount at `mount` (created), unmounted
+    afterwards. The tests run as root; where mounting is not possible the test is skipped,
+    saying why, except under CI=true, where it must run."""
+    mount.mkdir(parents=True, exist_ok=True)
+    problem = _mount_problem(source, mount)
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the read-only tests, but cannot mount: {problem}")
+        pytest.skip(f"cannot make a read-only bind mount: {problem}")
+    try:
+        with pytest.raises(OSError) as refused:
+            (mount / "probe").touch()
+        assert refused.value.errno == errno.EROFS
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

@@ -61,8 +61,13 @@ def test_ingest_prints_id_title_duration_then_search_finds_the_moment(
     nothing = run(cli_env, "search", "Bürgerhaushalt")
     assert nothing.returncode == 0 and "no statement says" in nothing.stdout
 
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        passages = catalog.passage_count()
+    assert passages >= 1
     rebuilt = run(cli_env, "reindex")
-    assert rebuilt.returncode == 0 and rebuilt.stdout.strip() == "reindexed 1 statement"
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    said = "1 passage" if passages == 1 else f"{passages} passages"
+    assert rebuilt.stdout.strip() == f"reindexed 1 statement, {said}"
     assert f"/statements/{statement_id}?t=2" in run(cli_env, "search", "Maskenpflicht").stdout
     as_json = json.loads(run(cli_env, "search", "Maskenpflict", "--json").stdout)
     assert as_json["corrected"] and as_json["suggestion"] == "Maskenpflicht"

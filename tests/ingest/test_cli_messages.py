@@ -98,7 +98,7 @@ def test_counts_are_singular_for_one(seeded: tuple[Path, Seeded]) -> None:
     found = run(environment(data), "search", "Maskenpflicht")
     assert found.stdout.splitlines()[0] == "1 statement (Köln 1)"
     rebuilt = run(environment(data), "reindex", "--quiet")
-    assert (rebuilt.returncode, rebuilt.stdout) == (0, "reindexed 1 statement\n")
+    assert (rebuilt.returncode, rebuilt.stdout) == (0, "reindexed 1 statement, 1 passage\n")
 
 
 def test_export_of_a_statement_without_transcript_says_why(seeded: tuple[Path, Seeded]) -> None:

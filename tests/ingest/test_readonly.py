@@ -7,25 +7,27 @@ Missing and empty archives: the commands that read say where they looked and cre
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import shutil
 import socket
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive.catalog import MIGRATIONS, Catalog, _statements
 from archive.config import Settings
 from archive.errors import CatalogNeedsMigration, DataDirReadOnly, NoCatalog
-from archive.search.fts import FtsEngine
+from archive.indexing import rebuild, take_down
+from archive.search.tantivy import TantivyEngine
 from tests.archive.seed import spoken, store
 from tests.ingest.archives import (
     COMMAND,
@@ -33,6 +35,7 @@ from tests.ingest.archives import (
     environment,
     files_under,
     one_error_line,
+    read_only_mount,
     run,
     seed,
 )
@@ -46,38 +49,12 @@ class ReadOnly:
     mount: Path  # the same directory through a read-only bind mount
 
 
-def _mount_problem(source: Path, mount: Path) -> str | None:
-    if os.geteuid() != 0:
-        return "not root"
-    if shutil.which("mount") is None:
-        return "no mount command"
-    bind = subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True)
-    if bind.returncode:
-        return f"mount --bind failed: {bind.stderr.decode().strip()}"
-    remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True)
-    if remount.returncode:
-        subprocess.run(["umount", str(mount)], check=False)
-        return f"remount,ro failed: {remount.stderr.decode().strip()}"
-    return None
-
-
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[ReadOnly]:
     source, mount = tmp_path / "source", tmp_path / "mount"
     source.mkdir()
-    mount.mkdir()
-    problem = _mount_problem(source, mount)
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the read-only tests, but cannot mount: {problem}")
-        pytest.skip(f"cannot make a read-only bind mount: {problem}")
-    try:
-        with pytest.raises(OSError) as refused:
-            (mount / "probe").touch()
-        assert refused.value.errno == errno.EROFS
+    with read_only_mount(source, mount):
         yield ReadOnly(source, mount)
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 @pytest.fixture
@@ -88,7 +65,10 @@ def seeded(read_only: ReadOnly) -> tuple[ReadOnly, Seeded]:
 def test_read_only_archive_answers_search_list_and_export(
     seeded: tuple[ReadOnly, Seeded],
 ) -> None:
+    """The archive holds a tantivy index (tantivy takes a lock file beside its meta.json even to
+    read): the engine reads it through a private directory of links, and writes nothing."""
     ro, ids = seeded
+    assert (ro.source / "index" / "current.json").is_file()
     before = files_under(ro.source)
     env = environment(ro.mount)
 
@@ -96,6 +76,17 @@ def test_read_only_archive_answers_search_list_and_export(
     assert (found.returncode, found.stderr) == (0, "")
     assert "1 statement (Köln 1)" in found.stdout
     assert f"/statements/{ids.indexed}?t=" in found.stdout
+
+    typo = run(env, "search", "Maskenpflict", "--json")  # did-you-mean, read from the index
+    assert (typo.returncode, typo.stderr) == (0, "")
+    corrected = json.loads(typo.stdout)
+    assert (corrected["suggestion"], corrected["corrected"]) == ("Maskenpflicht", True)
+    assert [s["id"] for s in corrected["statements"]] == [ids.indexed]
+
+    figures = run(env, "status", "--json")
+    assert (figures.returncode, figures.stderr) == (0, "")
+    assert json.loads(figures.stdout)["engine"] == "tantivy"
+    assert json.loads(figures.stdout)["index_bytes"] > 0
 
     listed = run(env, "list")
     assert (listed.returncode, listed.stderr) == (0, "")
@@ -105,26 +96,46 @@ def test_read_only_archive_answers_search_list_and_export(
     assert (exported.returncode, exported.stderr) == (0, "")
     assert exported.stdout.startswith("WEBVTT") and "Maskenpflicht" in exported.stdout
 
-    assert files_under(ro.source) == before  # no log, no -wal, no folders
+    assert files_under(ro.source) == before  # no log, no -wal, no folders, no index lock
+
+
+def test_a_read_only_search_leaves_nothing_in_the_temporary_directory(
+    seeded: tuple[ReadOnly, Seeded], tmp_path: Path
+) -> None:
+    """Every read-only search (a cron job, a script) must not leave its directory of links
+    to the index behind."""
+    ro, _ = seeded
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    found = run(environment(ro.mount, TMPDIR=str(scratch)), "search", "Maskenpflicht")
+    assert (found.returncode, found.stderr) == (0, "")
+    assert "1 statement (Köln 1)" in found.stdout
+    assert files_under(scratch) == set()
 
 
 def test_read_only_archive_sees_what_a_writer_elsewhere_has_committed(
     seeded: tuple[ReadOnly, Seeded],
 ) -> None:
-    """A writer on the writable side keeps its WAL open: the read-only side must read it."""
-    ro, _ = seeded
+    """A writer on the writable side keeps its WAL open and commits to the index: the read-only
+    side must read both."""
+    ro, ids = seeded
     with Catalog(ro.source / "catalog.sqlite3") as writer:
         store(
             writer,
-            FtsEngine(writer),
+            TantivyEngine(writer, ro.source / "index"),
             "https://stadt.example/videos/3",
             [spoken(0.0, "Der Wochenmarkt findet wieder statt")],
             title="Wochenmarkt",
         )
         assert (ro.source / "catalog.sqlite3-wal").stat().st_size > 0
         found = run(environment(ro.mount), "search", "Wochenmarkt")
-    assert (found.returncode, found.stderr) == (0, "")
-    assert "Wochenmarkt" in found.stdout and "1 statement" in found.stdout
+        assert (found.returncode, found.stderr) == (0, "")
+        assert "Wochenmarkt" in found.stdout and "1 statement" in found.stdout
+        # a takedown committed on the writable side is gone from the read-only side's search
+        take_down(writer, TantivyEngine(writer, ro.source / "index"), ids.indexed)
+        gone = run(environment(ro.mount), "search", "Maskenpflicht")
+    assert (gone.returncode, gone.stderr) == (0, "")
+    assert "no statement says 'Maskenpflicht'" in gone.stdout
 
 
 @pytest.mark.parametrize("args", [["reindex"], ["ingest", "/srv/video.mp4"]])
@@ -172,7 +183,7 @@ def test_a_writing_command_migrates_what_a_read_only_one_refused(tmp_path: Path)
     _catalog_of_schema(data / "catalog.sqlite3", 2)
     assert "needs migrating" in one_error_line(run(environment(data), "list"))
     rebuilt = run(environment(data), "reindex")
-    assert (rebuilt.returncode, rebuilt.stdout.strip()) == (0, "reindexed 0 statements")
+    assert (rebuilt.returncode, rebuilt.stdout.strip()) == (0, "reindexed 0 statements, 0 passages")
     assert "holds no statements yet" in one_error_line(run(environment(data), "list"))
 
 
@@ -188,13 +199,14 @@ def _get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-def test_serve_answers_from_a_read_only_archive(seeded: tuple[ReadOnly, Seeded]) -> None:
-    ro, ids = seeded
-    before = files_under(ro.source)
+@contextmanager
+def _serving(env: dict[str, str]) -> Iterator[str]:
+    """A real `stadtstimme serve` process, once it answers a search; yields its base URL and
+    checks, when it has been stopped, that it wrote no traceback."""
     port = _free_port()
     server = subprocess.Popen(
         [*COMMAND, "serve", "--port", str(port)],
-        env=environment(ro.mount),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -205,23 +217,90 @@ def test_serve_answers_from_a_read_only_archive(seeded: tuple[ReadOnly, Seeded])
         while True:
             assert server.poll() is None, server.communicate()
             try:
-                status, body = _get(f"{base}/api/search?q=Maskenpflicht")
+                _get(f"{base}/api/search?q=Maskenpflicht")
                 break
             except OSError:
                 assert time.monotonic() < deadline, "the server did not answer in 60 s"
                 time.sleep(0.2)
-        assert status == 200
-        results = json.loads(body)
+        yield base
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert "Traceback" not in stderr, stderr
+
+
+def _search(base: str, query: str) -> dict[str, Any]:
+    status, body = _get(f"{base}/api/search?{urllib.parse.urlencode({'q': query})}")
+    assert status == 200
+    found: dict[str, Any] = json.loads(body)
+    return found
+
+
+def test_serve_answers_from_a_read_only_archive(seeded: tuple[ReadOnly, Seeded]) -> None:
+    ro, ids = seeded
+    assert (ro.source / "index" / "current.json").is_file()
+    before = files_under(ro.source)
+    with _serving(environment(ro.mount)) as base:
+        results = _search(base, "Maskenpflicht")
         assert results["total"] == 1
         assert results["statements"][0]["id"] == ids.indexed
+        corrected = _search(base, "Maskenpflict")
+        assert (corrected["suggestion"], corrected["corrected"]) == ("Maskenpflicht", True)
+        assert [s["id"] for s in corrected["statements"]] == [ids.indexed]
         status, page = _get(f"{base}/?q=Maskenpflicht")
         assert status == 200 and f"/statements/{ids.indexed}" in page
         status, page = _get(f"{base}/statements/{ids.indexed}")
         assert status == 200 and "Maskenpflicht" in page
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    assert "Traceback" not in stderr
+    assert files_under(ro.source) == before
+
+
+def test_serve_on_a_read_only_archive_follows_what_a_writer_commits(
+    seeded: tuple[ReadOnly, Seeded],
+) -> None:
+    """The server reads the index through links made when it opened it: segments a writer on
+    the writable side commits later, and its deletes, show in the next search."""
+    ro, ids = seeded
+    with _serving(environment(ro.mount)) as base:
+        assert _search(base, "Wochenmarkt")["total"] == 0
+        with Catalog(ro.source / "catalog.sqlite3") as writer:
+            engine = TantivyEngine(writer, ro.source / "index")
+            added = store(
+                writer,
+                engine,
+                "https://stadt.example/videos/3",
+                [spoken(0.0, "Der Wochenmarkt findet wieder statt")],
+                title="Wochenmarkt",
+            )
+            found = _search(base, "Wochenmarkt")
+            assert [s["id"] for s in found["statements"]] == [added.id]
+            assert _search(base, "Wochenmarkd")["suggestion"] == "Wochenmarkt"
+            take_down(writer, engine, ids.indexed)
+            assert _search(base, "Maskenpflicht")["total"] == 0
+            assert _search(base, "Maskenpflict")["suggestion"] is None
+            assert _search(base, "Wochenmarkt")["total"] == 1
+
+
+def test_a_read_only_archive_without_a_search_index_says_so_in_one_line(
+    seeded: tuple[ReadOnly, Seeded],
+) -> None:
+    """No index and no FTS5 table of an older release: the commands that search refuse in one
+    line and point at the command that builds it; list and export need no index."""
+    ro, ids = seeded
+    shutil.rmtree(ro.source / "index")
+    before = files_under(ro.source)
+    env = environment(ro.mount)
+    for args in (["search", "Maskenpflicht"], ["status"], ["serve", "--port", "0"]):
+        result = run(env, *args)
+        assert result.returncode == 1, args
+        line = one_error_line(result)
+        assert f"there is no search index in {ro.mount / 'index'} yet" in line, line
+        assert "`stadtstimme reindex` first" in line, line
+    listed = run(env, "list")
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert ids.indexed in listed.stdout
+    exported = run(env, "export", ids.indexed)
+    assert (exported.returncode, exported.stderr) == (0, "")
+    assert "Maskenpflicht" in exported.stdout
     assert files_under(ro.source) == before
 
 
@@ -250,10 +329,13 @@ def test_fresh_machine_search_creates_no_user_data_directory(tmp_path: Path) -> 
     assert files_under(home) == set()
 
 
-def test_empty_catalog_is_named_like_a_missing_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("indexed", [False, True], ids=["no-index", "empty-index"])
+def test_empty_catalog_is_named_like_a_missing_one(tmp_path: Path, indexed: bool) -> None:
     data = tmp_path / "data"
     with Catalog(data / "catalog.sqlite3") as catalog:
-        FtsEngine(catalog)
+        if indexed:  # as `stadtstimme reindex` leaves an empty archive
+            rebuild(catalog, TantivyEngine(catalog, data / "index"))
+    assert (data / "index" / "current.json").is_file() == indexed
     for args in (["search", "Maske"], ["list"], ["export", "abc"]):
         assert f"the archive in {data} holds no statements yet" in one_error_line(
             run(environment(data), *args)

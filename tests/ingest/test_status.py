@@ -24,7 +24,7 @@ def test_status_counts_statements_by_status_and_sizes_the_index(tmp_path: Path) 
     figures = json.loads(result.stdout)
     assert figures["statements"] == {"failed": 1, "indexed": 1}
     assert figures["passages"] >= 1
-    assert figures["engine"] == "fts"
+    assert figures["engine"] == "tantivy"
     assert figures["index_bytes"] > 0
     assert (figures["media_files"], figures["media_bytes"]) == (1, 2048)
     # A reading command creates nothing but what SQLite's WAL mode needs to read the catalog.

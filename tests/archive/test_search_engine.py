@@ -1,19 +1,21 @@
-"""Search through the embedded FTS5 engine: matching, snippets, deep links, filters, paging,
-visibility, and robustness against whatever a person types."""
+"""Search through the embedded tantivy engine: matching, snippets, deep links, filters, paging,
+visibility, removal and rebuilds, the did-you-mean vocabulary read from the index, and
+robustness against whatever a person types."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from archive.analysis import term
 from archive.catalog import Catalog
 from archive.dates import PartialDate
-from archive.indexing import index_statement
+from archive.indexing import index_statement, rebuild, take_down
 from archive.models import Segment, Statement, Status, Word
 from archive.search import MAX_QUERY_CHARS, Query, Results, search
-from archive.search.fts import FtsEngine
+from archive.search.tantivy import IndexVocabulary, NoIndex, TantivyEngine
 from tests.archive.seed import spoken, store
 
 PUBLIC = "https://stadtstimme.example"
@@ -22,7 +24,7 @@ PUBLIC = "https://stadtstimme.example"
 @dataclass
 class Seeded:
     catalog: Catalog
-    engine: FtsEngine
+    engine: TantivyEngine
     koeln: Statement
     muenster: Statement
     leipzig: Statement
@@ -35,7 +37,7 @@ class Seeded:
 
 
 @pytest.fixture
-def seeded(catalog: Catalog, engine: FtsEngine) -> Seeded:
+def seeded(catalog: Catalog, engine: TantivyEngine) -> Seeded:
     koeln = store(
         catalog,
         engine,
@@ -204,7 +206,7 @@ def test_date_filters_are_inclusive(seeded: Seeded) -> None:
     assert seeded.ids("Stadt", date_from=PartialDate.parse("2026-07-01")) == []
 
 
-def test_sort_newest_and_oldest(seeded: Seeded, catalog: Catalog, engine: FtsEngine) -> None:
+def test_sort_newest_and_oldest(seeded: Seeded, catalog: Catalog, engine: TantivyEngine) -> None:
     undated = store(catalog, engine, "https://example.org/undated", [spoken(0, "Die Stadt.")])
     k, m, lz = seeded.koeln.id, seeded.muenster.id, seeded.leipzig.id
     assert seeded.ids("Stadt", sort="newest") == [lz, m, k, undated.id]
@@ -224,7 +226,7 @@ def test_pagination(seeded: Seeded) -> None:
     assert seeded.find("Stadt", per_page=10).pages == 1
 
 
-def test_passages_per_statement(seeded: Seeded, catalog: Catalog, engine: FtsEngine) -> None:
+def test_passages_per_statement(seeded: Seeded, catalog: Catalog, engine: TantivyEngine) -> None:
     many = store(
         catalog,
         engine,
@@ -243,7 +245,7 @@ def test_passages_per_statement(seeded: Seeded, catalog: Catalog, engine: FtsEng
 
 
 def test_only_indexed_statements_are_found(
-    seeded: Seeded, catalog: Catalog, engine: FtsEngine
+    seeded: Seeded, catalog: Catalog, engine: TantivyEngine
 ) -> None:
     for status in (Status.HIDDEN, Status.FAILED, Status.TRANSCRIBED, Status.QUEUED):
         store(
@@ -262,7 +264,7 @@ def test_only_indexed_statements_are_found(
     assert seeded.ids("Maskenpflicht") == [seeded.koeln.id]
 
 
-def test_html_in_a_transcript_is_escaped(catalog: Catalog, engine: FtsEngine) -> None:
+def test_html_in_a_transcript_is_escaped(catalog: Catalog, engine: TantivyEngine) -> None:
     words = (
         Word(0.0, 0.5, " Achtung"),
         Word(0.5, 1.0, " <script>alert(1)</script>"),
@@ -357,49 +359,119 @@ def test_many_exclusions_do_not_raise(seeded: Seeded) -> None:
     assert seeded.ids(text) == [seeded.koeln.id]
 
 
-def test_delete_removes_a_statements_passages_from_the_index(seeded: Seeded) -> None:
-    def indexed_rows() -> int:
-        return seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
+def test_removing_a_statements_passages_takes_it_out_of_the_index(seeded: Seeded) -> None:
+    catalog, engine = seeded.catalog, seeded.engine
+    koeln = seeded.koeln.seq
+    assert koeln is not None
+    assert engine.held() == catalog.passage_counts()
+    koeln_passages = len(catalog.passages(seeded.koeln.id))
+    assert koeln_passages == 2
 
-    total_passages = seeded.catalog.db.execute("SELECT count(*) FROM passages").fetchone()[0]
-    koeln_passages = len(seeded.catalog.passages(seeded.koeln.id))
-    assert indexed_rows() == total_passages
+    with catalog.transaction():
+        engine.remove([koeln])
 
-    seeded.engine.delete(seeded.koeln.id)
-
-    assert indexed_rows() == total_passages - koeln_passages
+    assert koeln not in engine.held()
+    assert sum(engine.held().values()) == catalog.passage_count() - koeln_passages
     assert seeded.ids("Maskenpflicht") == []
     assert set(seeded.ids("Stadt")) == {seeded.muenster.id, seeded.leipzig.id}
     # the catalog is the truth and keeps the passages; indexing again restores the hit
-    assert len(seeded.catalog.passages(seeded.koeln.id)) == koeln_passages
-    seeded.engine.index(seeded.koeln, seeded.catalog.passages(seeded.koeln.id))
+    assert len(catalog.passages(seeded.koeln.id)) == koeln_passages
+    index_statement(catalog, engine, seeded.koeln.id)
     assert seeded.ids("Maskenpflicht") == [seeded.koeln.id]
-    assert indexed_rows() == total_passages
+    assert engine.held() == catalog.passage_counts()
+
+
+def test_a_takedown_hides_the_statement_and_empties_its_passages_from_the_index(
+    seeded: Seeded,
+) -> None:
+    catalog, engine = seeded.catalog, seeded.engine
+    take_down(catalog, engine, seeded.koeln.id)
+    assert catalog.get(seeded.koeln.id).status == Status.HIDDEN
+    assert seeded.koeln.seq not in engine.held()
+    assert seeded.ids("Maskenpflicht") == []
+    assert seeded.find("Stadt").total == 2
+    assert seeded.find("Stadt").facets["municipality"] == {"Münster": 1, "Leipzig": 1}
+    # a rebuild does not bring a hidden statement back
+    rebuild(catalog, engine)
+    assert seeded.koeln.seq not in engine.held()
+    assert seeded.ids("Maskenpflicht") == []
 
 
 def test_indexing_twice_does_not_duplicate(seeded: Seeded) -> None:
-    before = seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
-    seeded.engine.index(seeded.koeln, seeded.catalog.passages(seeded.koeln.id))
-    after = seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
-    assert after == before
+    before = seeded.engine.held()
+    index_statement(seeded.catalog, seeded.engine, seeded.koeln.id)
+    with seeded.catalog.transaction():
+        seeded.engine.index(seeded.koeln, seeded.catalog.passages(seeded.koeln.id))
+    assert seeded.engine.held() == before == seeded.catalog.passage_counts()
     assert seeded.find("Maskenpflicht").statements[0].passages[0].second == 32
+    assert len(seeded.find("Maskenpflicht").statements[0].passages) == 1
 
 
-def test_clear_empties_the_index(seeded: Seeded) -> None:
-    seeded.engine.clear()
-    assert seeded.catalog.db.execute("SELECT count(*) FROM passage_terms").fetchone()[0] == 0
-    assert seeded.find("Stadt").total == 0
-    assert seeded.catalog.db.execute("SELECT count(*) FROM passages").fetchone()[0] > 0
+def test_a_rebuild_swaps_in_a_new_generation_that_answers_alike(seeded: Seeded) -> None:
+    """`rebuild` replaces `clear` and indexing again: a new index generation is built from the
+    catalog, swapped in, and the one it replaces is removed; stray passages (of a statement the
+    catalog no longer calls indexable) are not carried over."""
+    catalog, engine = seeded.catalog, seeded.engine
+    root = catalog.path.parent / "index"
+    old = engine.layout.current()
+    assert old is not None and old.parent == root
+    queries = ["Stadt", "Maskenpflicht", "Wochenmarkt bleibt", "Masken*", '"Wochenmarkt bleibt"']
+    before = {text: seeded.ids(text, sort="oldest") for text in queries}
+    # failed behind the engine's back: the old index still holds its passages
+    catalog.set_status(seeded.muenster.id, Status.FAILED)
+    assert seeded.muenster.seq in engine.held()
+
+    built = rebuild(catalog, engine)
+
+    assert engine.layout.current() == root / built.name != old
+    assert not old.exists()
+    assert sorted(p.name for p in root.glob("g*")) == [built.name]
+    assert built.statements == (seeded.koeln.seq, seeded.leipzig.seq)
+    held = engine.held()
+    assert seeded.muenster.seq not in held
+    assert built.passages == sum(held.values())
+    catalog.set_status(seeded.muenster.id, Status.INDEXED)  # visible again, but not indexed
+    for text in queries:
+        assert seeded.ids(text, sort="oldest") == [
+            found for found in before[text] if found != seeded.muenster.id
+        ], text
+    assert catalog.passage_count() > sum(held.values())  # the catalog keeps every passage
+
+
+def test_a_rebuild_of_an_empty_catalog_makes_an_index_that_answers_nothing(
+    catalog: Catalog, engine: TantivyEngine
+) -> None:
+    assert not engine.ready()
+    assert search(catalog, engine, Query("Stadt"), None).total == 0
+    built = rebuild(catalog, engine)
+    assert engine.ready() and (built.statements, built.passages) == ((), 0)
+    assert engine.held() == {}
+    assert search(catalog, engine, Query("Stadt"), None).total == 0
 
 
 def test_engine_on_an_existing_catalog_keeps_its_index(seeded: Seeded) -> None:
+    root = seeded.catalog.path.parent / "index"
     with Catalog(seeded.catalog.path) as other:
-        assert search(other, FtsEngine(other), Query("Maskenpflicht"), None).total == 1
+        assert search(other, TantivyEngine(other, root), Query("Maskenpflicht"), None).total == 1
+    with Catalog(seeded.catalog.path, readonly=True) as reader:
+        found = search(reader, TantivyEngine(reader, root), Query("Maskenpflicht"), None)
+        assert [hit.id for hit in found.statements] == [seeded.koeln.id]
+
+
+def test_a_read_only_catalog_without_an_index_is_refused_in_one_line(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    with (
+        Catalog(seeded.catalog.path, readonly=True) as reader,
+        pytest.raises(NoIndex, match=r"no search index in .* yet: run a writing command"),
+    ):
+        TantivyEngine(reader, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
 
 
 @pytest.mark.parametrize("text", ["geht", "s"])
 def test_every_hit_marks_the_word_that_made_it(
-    catalog: Catalog, engine: FtsEngine, text: str
+    catalog: Catalog, engine: TantivyEngine, text: str
 ) -> None:
     store(
         catalog,
@@ -414,7 +486,9 @@ def test_every_hit_marks_the_word_that_made_it(
             assert passage.second == 2  # "geht's" starts at 3.5 s
 
 
-def test_a_compound_head_weighs_more_than_a_modifier(catalog: Catalog, engine: FtsEngine) -> None:
+def test_a_compound_head_weighs_more_than_a_modifier(
+    catalog: Catalog, engine: TantivyEngine
+) -> None:
     """ "Karte" is the head of Schatzkarte but only a modifier of Kartenverkauf: the statement
     whose compound is about a map ranks first, and the whole word ranks above both."""
     modifier = store(
@@ -429,7 +503,7 @@ def test_a_compound_head_weighs_more_than_a_modifier(catalog: Catalog, engine: F
 
 
 def test_a_date_less_precise_than_the_range_matches_where_it_overlaps(
-    seeded: Seeded, catalog: Catalog, engine: FtsEngine
+    seeded: Seeded, catalog: Catalog, engine: TantivyEngine
 ) -> None:
     """A statement known only to be from 2026 may be from any day of it: a range within 2026
     finds it, one outside does not; it counts in the year facet but not in the trend."""
@@ -463,24 +537,31 @@ def test_unreadable_stored_dates_are_undated_not_errors(seeded: Seeded, catalog:
         assert set(results.trend) == {"2026-04", "2026-06"}
 
 
-def test_reindex_rebuilds_the_did_you_mean_vocabulary(seeded: Seeded, catalog: Catalog) -> None:
-    """The vocabulary is part of the index: what an older analyser left in it (here: another
-    term for a word that was said) is gone once the index is rebuilt, and the word is no longer
-    'corrected'."""
+def test_the_did_you_mean_vocabulary_is_read_from_the_index(
+    seeded: Seeded, catalog: Catalog
+) -> None:
+    """The vocabulary lives in the index: what an older release left in the catalog's
+    `search_vocabulary` table (here: another term for a word that was said) is not read, a
+    rebuild empties that table, and the index's vocabulary is the same after the rebuild."""
     engine = seeded.engine
-    counts = "SELECT term, passages FROM search_vocabulary ORDER BY term"
-    fresh = catalog.db.execute(counts).fetchall()
-    catalog.db.execute("DELETE FROM search_vocabulary WHERE term = ?", (term("Maskenpflicht"),))
+    vocabulary = engine.vocabulary
+    assert isinstance(vocabulary, IndexVocabulary)
+    letters = "abdfghiklmorstuvw"
+    fresh = {first: sorted(vocabulary.starting_with(first)) for first in letters}
+    assert (term("Wochenmarkt"), "Wochenmarkt", 2) in fresh["w"]
+    assert (term("Maskenpflicht"), "Maskenpflicht", 1) in fresh["m"]
     catalog.db.execute("INSERT INTO search_vocabulary VALUES ('maskenpfl', 'Maskenpflichten', 1)")
-    assert seeded.find("Maskenpflicht").suggestion == "Maskenpflichten"  # a said word "corrected"
-    engine.clear()
-    assert catalog.db.execute("SELECT count(*) FROM search_vocabulary").fetchone()[0] == 0
-    for statement_id in catalog.statement_ids([Status.INDEXED]):
-        index_statement(catalog, engine, statement_id)
-    rebuilt = catalog.db.execute(counts).fetchall()
-    assert [tuple(r) for r in rebuilt] == [tuple(r) for r in fresh]
-    assert seeded.find("Maskenpflicht").suggestion is None
+    assert seeded.find("Maskenpflicht").suggestion is None  # the table is not read
     assert seeded.find("Maskenpflict").suggestion == "Maskenpflicht"
+
+    rebuild(catalog, engine)
+
+    assert catalog.db.execute("SELECT count(*) FROM search_vocabulary").fetchone()[0] == 0
+    assert {first: sorted(vocabulary.starting_with(first)) for first in letters} == fresh
+    assert seeded.find("Maskenpflicht").suggestion is None
+    corrected = seeded.find("Maskenpflict")
+    assert (corrected.suggestion, corrected.corrected) == ("Maskenpflicht", True)
+    assert [hit.id for hit in corrected.statements] == [seeded.koeln.id]
 
 
 def test_the_vocabulary_counts_passages_out_when_a_statement_is_removed(
@@ -488,7 +569,36 @@ def test_the_vocabulary_counts_passages_out_when_a_statement_is_removed(
 ) -> None:
     vocabulary = seeded.engine.vocabulary
     assert vocabulary.passages_with(term("Wochenmarkt")) == 2
-    seeded.engine.delete(seeded.leipzig.id)
+    assert vocabulary.passages_with(term("Maskenball")) == 1
+    assert seeded.leipzig.seq is not None
+    with catalog.transaction():
+        seeded.engine.remove([seeded.leipzig.seq])
     assert vocabulary.passages_with(term("Wochenmarkt")) == 1
     assert vocabulary.passages_with(term("Maskenball")) == 0
+    assert term("Maskenball") not in [found for found, _, _ in vocabulary.starting_with("m")]
     assert seeded.find("Maskenbal").suggestion is None  # nothing indexed says it any more
+
+
+def test_a_takedown_takes_its_words_out_of_did_you_mean_at_once(
+    seeded: Seeded, catalog: Catalog
+) -> None:
+    """Only the Leipzig statement says "Maskenball": a typo of it is corrected to it until the
+    statement is taken down, and not a moment after, for this engine and for a reader that
+    opens the catalog read-only as a server does for each request."""
+    root = catalog.path.parent / "index"
+    typo = seeded.find("Maskenbal")
+    assert (typo.suggestion, typo.corrected) == ("Maskenball", True)
+    assert [hit.id for hit in typo.statements] == [seeded.leipzig.id]
+    with Catalog(catalog.path, readonly=True) as reader:
+        served = TantivyEngine(reader, root)
+        assert search(reader, served, Query("Maskenbal"), None).suggestion == "Maskenball"
+
+        take_down(catalog, seeded.engine, seeded.leipzig.id)
+
+        for engine, on in ((seeded.engine, catalog), (served, reader)):
+            assert engine.vocabulary.passages_with(term("Maskenball")) == 0
+            after = search(on, engine, Query("Maskenbal"), None)
+            assert (after.suggestion, after.corrected, after.total) == (None, False, 0)
+            # words the other statements say stay, counted without the taken-down one
+            assert engine.vocabulary.passages_with(term("Wochenmarkt")) == 1
+            assert search(on, engine, Query("Wochenmarkd"), None).suggestion == "Wochenmarkt"

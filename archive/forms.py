@@ -1,0 +1,206 @@
+"""A persistent table of analysed word forms, so that a new process does not analyse again what
+an earlier one did: splitting one compound costs HanTa and compound-split milliseconds (and
+loading them seconds), reading its analysis back about a microsecond.
+
+One SQLite file (`<data_dir>/index/forms.sqlite3`), apart from the catalog: it is a cache,
+removable at any time. It holds each word form's term, heads and modifiers (parts joined by
+spaces: terms hold none) and, in its meta table, the stamp of the analyser that wrote it
+(ANALYSER_VERSION, the versions of the libraries the analysis depends on, Unicode's): a file
+with another stamp is emptied when opened for writing and ignored when read, so a form in the
+table is always what `_analysed` computes in this process. Several processes may read and write
+the file together (WAL, busy timeout); forms are only ever added (INSERT OR IGNORE), in one
+transaction per save, and a save into a file that another analyser version has stamped since
+is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from types import TracebackType
+
+from archive import analysis
+from archive.analysis import ANALYSER_VERSION, Form
+
+BUSY_SECONDS = 30.0
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # A rowid table: loading in rowid order reads the forms in the order they were first met.
+    "CREATE TABLE IF NOT EXISTS forms (word TEXT PRIMARY KEY, term TEXT NOT NULL,"
+    " heads TEXT NOT NULL, modifiers TEXT NOT NULL)",
+)
+
+
+@cache
+def analyser_stamp() -> str:
+    """What a form's analysis depends on besides our code: a Snowball, HanTa, compound-split or
+    Unicode update may change it without anyone bumping ANALYSER_VERSION."""
+    libraries = ", ".join(
+        f"{name} {version(name)}" for name in ("PyStemmer", "HanTa", "compound-split")
+    )
+    return f"analyser {ANALYSER_VERSION}; {libraries}; Unicode {unicodedata.unidata_version}"
+
+
+class FormsStore:
+    """One connection to a forms table. `readonly=True` (worker processes) never writes nor
+    creates anything (in a read-only directory it reads the file as it is), and `load()`
+    answers 0 where there is nothing it can trust: a missing, unreadable or damaged file,
+    another analyser's table."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self.stamp = analyser_stamp()
+        self._db: sqlite3.Connection | None = None
+        if readonly:
+            self._db = _connect_readonly(path)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+        try:
+            _wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+            with _transaction(db, "BEGIN IMMEDIATE"):
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                if _stamp(db) != self.stamp:
+                    db.execute("DELETE FROM forms")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('analyser', ?)", (self.stamp,))
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def load(self) -> int:
+        """Put the table's forms into this process's analysis memo (archive.analysis decides how
+        many fit; the oldest come first: with Zipfian words, the frequent ones); returns how
+        many it took."""
+        if self._db is None:
+            return 0
+        try:
+            with _transaction(self._db, "BEGIN"):
+                if _stamp(self._db) != self.stamp:
+                    return 0
+                rows = self._db.execute(
+                    "SELECT word, term, heads, modifiers FROM forms ORDER BY rowid"
+                )
+                try:
+                    return analysis.remember_forms(
+                        (word, (term, _parts(heads), _parts(modifiers)))
+                        for word, term, heads, modifiers in rows
+                    )
+                finally:
+                    rows.close()  # remember_forms may stop early
+        except sqlite3.Error:
+            if self.readonly:
+                return 0
+            raise
+
+    def save(self, forms: Mapping[str, Form]) -> int:
+        """Add these forms (this process's or a worker's analyses) to the table, in one
+        transaction; returns how many were new to it."""
+        if self._db is None or self.readonly:
+            raise ValueError(f"the forms table {self.path} is open read-only")
+        rows = [
+            (word, term, " ".join(heads), " ".join(modifiers))
+            for word, (term, heads, modifiers) in forms.items()
+            if _parts(" ".join(heads)) == heads and _parts(" ".join(modifiers)) == modifiers
+        ]  # a part with a space (NFKC of some ligatures) would come back split: not stored
+        if not rows:
+            return 0
+        with _transaction(self._db, "BEGIN IMMEDIATE"):
+            if _stamp(self._db) != self.stamp:
+                return 0  # another analyser version has taken the file over
+            cursor = self._db.executemany(
+                "INSERT OR IGNORE INTO forms (word, term, heads, modifiers) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            return cursor.rowcount
+
+    def save_new(self) -> int:
+        """Add the forms this process analysed anew since the last save (or load)."""
+        return self.save(analysis.new_forms())
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> FormsStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _parts(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split(" ")) if joined else ()
+
+
+def _stamp(db: sqlite3.Connection) -> str | None:
+    """The stamp of the analyser that wrote the table; None when there is no table yet."""
+    try:
+        found = db.execute("SELECT value FROM meta WHERE key = 'analyser'").fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        return None
+    return None if found is None else str(found[0])
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection, begin: str) -> Iterator[None]:
+    """BEGIN ... COMMIT, or ROLLBACK when the body raises (the connection is in autocommit
+    mode; SQLite may have rolled back already after some errors)."""
+    db.execute(begin)
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection | None:
+    """A connection that cannot write and creates no file, or None where there is nothing to
+    read. As the catalog's: in a read-only directory without a -wal file, the main file is the
+    whole table and nobody writes it through this directory, so it is opened immutable (SQLite
+    could not create the -shm file it needs otherwise)."""
+    if not path.is_file():
+        return None
+    uri = path.resolve().as_uri() + "?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not path.with_name(path.name + "-wal").exists():
+        uri += "&immutable=1"
+    try:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
+    except sqlite3.Error:
+        return None
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. SQLite answers "database is locked" at once, without the busy
+    timeout, while another process creates the same new file: retried here for BUSY_SECONDS."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
