@@ -151,6 +151,11 @@ def new_forms() -> dict[str, Form]:
     return taken
 
 
+def analysed_form(word: str) -> Form:
+    """A word's form (term, heads, modifiers), from the memo or analysed now."""
+    return _analysed(word)
+
+
 def remember_forms(forms: Iterable[tuple[str, Form]]) -> int:
     """Put forms analysed earlier (by this ANALYSER_VERSION: the caller vouches for it) into the
     memo, without analysing them; returns how many it took.
@@ -355,13 +360,11 @@ def analyse_text(text: str) -> Analysed:
 
 class IndexFields(NamedTuple):
     """What a passage's text gives a search index, each field as whitespace-separated terms:
-    the word terms in order, the compound heads, the compound modifiers, and one `term:word`
-    per distinct term (the word as it was said, last spelling wins) for did-you-mean."""
+    the word terms in order, the compound heads, the compound modifiers."""
 
     terms: str
     heads: str
     modifiers: str
-    spelled: str
 
 
 def index_fields(text: str) -> IndexFields:
@@ -371,12 +374,10 @@ def index_fields(text: str) -> IndexFields:
     written = words(text)
     known = _CACHES["_analysed"]
     analysed = [known.get(word) or _analysed(word) for word in written]
-    whole = [form[0] for form in analysed]
     return IndexFields(
-        terms=" ".join(whole),
+        terms=" ".join([form[0] for form in analysed]),
         heads=" ".join([h for form in analysed if form[1] for h in form[1]]),
         modifiers=" ".join([m for form in analysed if form[2] for m in form[2]]),
-        spelled=" ".join(map(":".join, dict(zip(whole, written, strict=True)).items())),
     )
 
 

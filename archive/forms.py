@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import version
@@ -30,11 +30,14 @@ from archive import analysis
 from archive.analysis import ANALYSER_VERSION, Form
 
 BUSY_SECONDS = 30.0
+SPELLINGS_AT_ONCE = 500
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # A rowid table: loading in rowid order reads the forms in the order they were first met.
     "CREATE TABLE IF NOT EXISTS forms (word TEXT PRIMARY KEY, term TEXT NOT NULL,"
     " heads TEXT NOT NULL, modifiers TEXT NOT NULL)",
+    # Did-you-mean shows a term as a word said (archive.search.tantivy.IndexVocabulary).
+    "CREATE INDEX IF NOT EXISTS forms_term ON forms (term)",
 )
 
 
@@ -59,6 +62,7 @@ class FormsStore:
         self.readonly = readonly
         self.stamp = analyser_stamp()
         self._db: sqlite3.Connection | None = None
+        self._saved: set[str] = set()
         if readonly:
             self._db = _connect_readonly(path)
             return
@@ -123,6 +127,41 @@ class FormsStore:
                 rows,
             )
             return cursor.rowcount
+
+    def save_words(self, words: Iterable[str]) -> int:
+        """Add the forms of these words (analysed now where this process has not yet), those
+        this store has not saved before: what an index holds must be in the table, whatever
+        this process's memo knew before (did-you-mean spells terms from it)."""
+        wanted = {word for word in words if word not in self._saved}
+        forms = analysis.new_forms()  # and whatever else this process analysed anew
+        forms.update((word, analysis.analysed_form(word)) for word in wanted)
+        added = self.save(forms) if forms else 0
+        self._saved |= wanted
+        return added
+
+    def spellings(self, terms: Collection[str]) -> dict[str, str]:
+        """A word said for each of these terms that the table knows: the shortest (the
+        uninflected form, mostly: "Krankenhaus" before "Krankenhäusern"), capitalised first."""
+        if self._db is None or not terms:
+            return {}
+        found: dict[str, str] = {}
+        wanted = sorted(terms)
+        try:
+            for start in range(0, len(wanted), SPELLINGS_AT_ONCE):
+                chunk = wanted[start : start + SPELLINGS_AT_ONCE]
+                marks = ", ".join("?" for _ in chunk)
+                rows = self._db.execute(
+                    f"SELECT term, word FROM forms WHERE term IN ({marks})", chunk
+                )
+                for found_term, word in rows:
+                    known = found.get(found_term)
+                    if known is None or (len(word), word) < (len(known), known):
+                        found[found_term] = word
+        except sqlite3.Error:
+            if self.readonly:
+                return {}
+            raise
+        return found
 
     def save_new(self) -> int:
         """Add the forms this process analysed anew since the last save (or load)."""

@@ -56,7 +56,6 @@ from archive.search.bulk import analysed_rows
 
 GOAL = 5_000.0
 SEPARATOR = "\x1f"
-LOCAL_HEAP = 400_000_000
 
 
 @dataclass
@@ -150,36 +149,14 @@ def own_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def tantivy_writer(directory: Path) -> tuple[Any, Callable[[int, IndexFields], Any], str]:
-    """A writer on a new index, the function making a document, and whose schema it is."""
+def tantivy_writer(directory: Path) -> tuple[Any, Callable[[int, IndexFields], Any]]:
+    """A writer on a new index with archive.search.tantivy's schema, and its document maker."""
     import tantivy
 
-    try:
-        from archive.search import tantivy as engine
+    from archive.search import tantivy as engine
 
-        schema, document = engine.build_schema(), engine.document
-        heap, threads = engine.BUILD_HEAP, engine.WRITER_THREADS
-        source = "archive.search.tantivy's schema"
-    except Exception as error:  # noqa: BLE001  # being rewritten: any failure means the local one
-        builder = tantivy.SchemaBuilder()
-        builder.add_integer_field("rowid", fast=True)
-        builder.add_integer_field("seq", indexed=True, fast=True)
-        builder.add_text_field("terms", tokenizer_name="whitespace", index_option="position")
-        for name in ("heads", "modifiers", "spelled"):
-            builder.add_text_field(name, tokenizer_name="whitespace", index_option="basic")
-        schema, heap, threads = builder.build(), LOCAL_HEAP, 1
-        source = f"a local schema ({type(error).__name__}: {error})"
-
-        def document(rowid: int, fields: IndexFields) -> Any:
-            doc = tantivy.Document()
-            doc.add_integer("rowid", rowid)
-            doc.add_integer("seq", rowid >> 16)
-            for name, value in fields._asdict().items():
-                doc.add_text(name, value)
-            return doc
-
-    index = tantivy.Index(schema, path=str(directory))
-    return index.writer(heap, threads), document, source
+    index = tantivy.Index(engine.build_schema(), path=str(directory))
+    return index.writer(engine.BUILD_HEAP, engine.WRITER_THREADS), engine.document
 
 
 def run_stage(args: argparse.Namespace) -> Figures:
@@ -204,8 +181,7 @@ def run_stage(args: argparse.Namespace) -> Figures:
     in_writer = 0.0
     if stage == "tantivy":
         folder = Path(tempfile.mkdtemp(prefix="index-", dir=args.forms.parent))
-        writer, document, source = tantivy_writer(folder)
-        done.notes.append(source)
+        writer, document = tantivy_writer(folder)
     digest = hashlib.blake2b(digest_size=16)
     clock = WorkerClock()
     for batch in analysed_rows(

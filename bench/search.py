@@ -33,7 +33,7 @@ long-running server has them: the forms table loaded, then up to WARM_PASSAGES p
 analysed), it times the full `search()` call (page 1, 10 per page; facets and the monthly trend
 are always computed) for each kind of query, over --queries distinct queries after one warm-up
 query. The queries are chosen with the tantivy index itself: the did-you-mean vocabulary (the
-index's `spelled` field) gives candidate words by the passages that hold them, and each
+index's `terms` field) gives candidate words by the passages that hold them, and each
 candidate's passages are counted exactly with the engine's own query (archive.search.tantivy's
 QueryBuilder: the word, or its compound parts), so a share is that of the passages the query
 matches:

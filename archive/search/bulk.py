@@ -36,7 +36,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from archive import analysis
-from archive.analysis import Form, IndexFields, index_fields
+from archive.analysis import Form, IndexFields, index_fields, words
 from archive.forms import FormsStore
 
 Batch = list[tuple[int, IndexFields]]
@@ -87,8 +87,8 @@ def _in_process(
             store.load()
         for part in _chunks(rows, chunk):
             batch = [(rowid, index_fields(text)) for rowid, text in part]
-            if store is not None:
-                store.save_new()
+            if store is not None:  # every word, not only those new to this process's memo
+                store.save_words(word for _, text in part for word in words(text))
             yield batch
     finally:
         if store is not None:
