@@ -46,9 +46,12 @@ def is_indexed(statement: Statement) -> bool:
 def index_statement(catalog: Catalog, engine: Engine, statement_id: str) -> Statement:
     """Index a transcribed statement's passages and mark it indexed: the index commits inside
     the catalog transaction that marks it, so that a statement never reads as indexed without
-    being searchable (a crash between the two leaves it transcribed, see `reconcile`)."""
+    being searchable (a crash between the two leaves it transcribed, see `reconcile`). A
+    statement that is no longer transcribed or indexed (taken down meanwhile) is left alone."""
     with catalog.transaction():
         statement = catalog.get(statement_id)
+        if statement.status not in INDEXABLE:
+            return statement
         engine.index(statement, catalog.passages(statement_id))
         stop_point("index:committed")
         catalog.set_status(statement_id, Status.INDEXED)
@@ -73,26 +76,28 @@ class Reconciled:
 
 
 def reconcile(catalog: Catalog, engine: Engine) -> Reconciled | None:
-    """Bring the index in step with the catalog after a crash, in one catalog transaction:
-    remove passages of statements that are not indexable (taken down, deleted), index the
-    transcribed statements and the indexed ones whose passage count differs. None when more
-    than REBUILD_ABOVE statements want indexing: a rebuild is then faster."""
+    """Bring the index in step with the catalog after a crash: in one catalog transaction,
+    compare and remove the passages of statements that are not indexable (taken down, deleted);
+    then index, each in a transaction of its own (so that other writers wait seconds, not
+    minutes), the transcribed statements and the indexed ones whose passage count differs.
+    None, having changed nothing, when more than REBUILD_ABOVE statements want indexing: a
+    rebuild is then faster."""
     with catalog.transaction():
         state = catalog.index_state()
         counts = catalog.passage_counts()
         held = engine.held()
         stray = [seq for seq in held if seq not in state or state[seq][1] not in INDEXABLE]
         wanted = [
-            seq
-            for seq, (_, status, _) in state.items()
+            statement_id
+            for seq, (statement_id, status, _) in state.items()
             if status == Status.TRANSCRIBED
             or (status == Status.INDEXED and held.get(seq, 0) != counts.get(seq, 0))
         ]
         if len(wanted) > REBUILD_ABOVE:
             return None
         engine.remove(stray)
-        for seq in wanted:
-            index_statement(catalog, engine, state[seq][0])
+    for statement_id in wanted:
+        index_statement(catalog, engine, statement_id)
     if stray or wanted:
         log.warning(
             "search index reconciled with the catalog: %d statements removed, %d indexed",
