@@ -486,12 +486,14 @@ def export(
 
 
 def _index_progress(reporter: ConsoleReporter) -> Callable[[int, int], None]:
-    """Progress of building the search index, shown from its first batch of passages."""
+    """Progress of building the search index, shown from its first batch of passages: a bar on
+    a terminal, and one line where there is none (a cron log)."""
     started = False
 
     def progress(done: int, total: int) -> None:
         nonlocal started
         if not started:
+            reporter.message(f"building the search index: {_plural(total, 'passage')}")
             reporter.stage("index", total)
             started = True
         reporter.advance(done, total)
