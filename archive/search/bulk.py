@@ -54,13 +54,14 @@ def analysed_rows(
     """The `index_fields` of each passage text (rowid, text), in batches of `chunk` passages, in
     input order.
 
-    `workers` processes (None: one per CPU) analyse them when there are at least two chunks of
-    passages; with fewer, or `workers=0`, the calling process does, and starts no pool (indexing
-    a few statements must not wait for processes to start). `forms` is the forms table to read
-    and add to, None for none."""
+    `workers` processes (None: one per CPU but one, since the caller, writing the index, costs
+    about as much CPU per passage as the analysis) analyse them when there are at least two
+    chunks of passages; with fewer, or `workers=0`, the calling process does, and starts no pool
+    (indexing a few statements must not wait for processes to start). `forms` is the forms
+    table to read and add to, None for none."""
     if chunk < 1:
         raise ValueError(f"chunk must be positive, not {chunk}")
-    count = (os.cpu_count() or 1) if workers is None else workers
+    count = (os.cpu_count() or 1) - 1 if workers is None else workers
     rows = iter(rows)
     head = list(islice(rows, 2 * chunk))
     enough = len(head) == 2 * chunk
