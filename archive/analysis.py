@@ -15,7 +15,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 
@@ -403,12 +404,14 @@ class Clause:
 @dataclass(frozen=True)
 class ParsedQuery:
     clauses: tuple[Clause, ...]
+    # matches_word's answers: a snippet page asks about the same few hundred words many times
+    _matched: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def positive(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if not c.excluded)
 
-    @property
+    @cached_property
     def excluded(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if c.excluded)
 
@@ -417,10 +420,15 @@ class ParsedQuery:
         return not self.positive
 
     def matches_word(self, word: str) -> bool:
-        """Whether a spoken word is one the query asked for (for highlights and deep links).
+        """Whether a spoken word is one the query asked for (for highlights and deep links)."""
+        found = self._matched.get(word)
+        if found is None:
+            found = self._matched[word] = self._matches_word(word)
+        return found
 
-        A compound is analysed only when a term asked for occurs in it: splitting words is the
-        costly part, and most words of a passage are not what was asked for."""
+    def _matches_word(self, word: str) -> bool:
+        """A compound is analysed only when a term asked for occurs in it: splitting words is
+        the costly part, and most words of a passage are not what was asked for."""
         for written in words(word):
             whole = WordTerms(term(written))
             if any(clause.matches(whole) for clause in self.positive):
