@@ -50,7 +50,7 @@ Queries are built from archive.analysis.parse_query's clauses, never from user t
   phrases are;
 - exclusions: must-not clauses.
 
-A search runs one terms aggregation over `seq` (split by seq range when the catalog has more
+A search runs one histogram aggregation over `seq` (split by seq range when the catalog has more
 statements than tantivy's bucket limit allows), which gives every matching statement and its
 number of matching passages. Visibility (indexed status), filters and dates are masks over numpy
 arrays indexed by seq, built from the catalog's statements and cached per catalog version;
@@ -99,8 +99,7 @@ from archive.stops import stop_point
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # of the documents and fields below; kept in current.json and FORMAT_FILE
-FORMAT_FILE = "stadtstimme-index.json"
+FORMAT = 3  # of the documents and fields below; kept in current.json
 CURRENT = "current.json"
 FORMS = "forms.sqlite3"  # analysed word forms, kept for rebuilds (archive.forms)
 TOKENIZER = "whitespace"
@@ -120,7 +119,7 @@ MAX_SCORED_EXPANSION = 1000  # prefix expansions scored by BM25; the rest match 
 MAX_REGEX_EXPANSION = 16_000  # below tantivy's RegexPhraseQuery limit (1 << 14 terms)
 # tantivy's aggregations stop at 65,000 buckets: counts per statement are taken over seq ranges
 # of at most AGGREGATION_SEQS statements, in one request each.
-AGGREGATION_BUCKETS = 65_000
+AGGREGATION_BUCKETS = 65_000  # (hard_bounds keep a histogram's buckets below it)
 AGGREGATION_SEQS = 60_000
 # A relevance page ranks the top max(FIRST_PASSAGES, FIRST_PER_STATEMENT * statements wanted)
 # passages first, and WIDEN times more until they hold the statements wanted (or all matches).
@@ -290,14 +289,13 @@ class _Handle:
     """A generation's tantivy index, opened once per process and shared by every engine and
     thread that uses it: opening costs, and one reader serves all searches."""
 
-    def __init__(self, directory: Path, readonly: bool) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._meta = directory / "meta.json"
         self._overlay: Path | None = None
         opened = directory
         if not os.access(directory, os.W_OK):
             # tantivy takes a lock file beside meta.json even to read: read through links.
-            readonly = True
             self._overlay = opened = _overlay()
             atexit.register(self.close)
             self._link()
@@ -305,9 +303,6 @@ class _Handle:
             self.index = tantivy.Index(_SCHEMA, path=str(opened), reuse=True)
         except ValueError as error:
             raise CatalogUnavailable(f"cannot open the search index {directory}: {error}") from None
-        marker = directory / FORMAT_FILE
-        if not readonly and not marker.exists():
-            _write_whole(marker, json.dumps({"format": FORMAT}) + "\n")
         self._stamp = _stamp(self._meta)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -395,12 +390,12 @@ _LAYOUTS: dict[Path, Layout] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
-def _handle(directory: Path, readonly: bool) -> _Handle:
+def _handle(directory: Path) -> _Handle:
     """The process's handle on a generation (a generation's name is never reused)."""
     with _HANDLES_LOCK:
         found = _HANDLES.get(directory)
         if found is None:
-            found = _HANDLES[directory] = _Handle(directory, readonly)
+            found = _HANDLES[directory] = _Handle(directory)
         return found
 
 
@@ -601,7 +596,7 @@ class QueryBuilder:
             if docs[field]:
                 part = _TQ.term_query(self.schema, field, term, "basic")
                 should.append((_SHOULD, _TQ.const_score_query(part, weight * idf)))
-        return _TQ.boolean_query(should) if should else None
+        return _either(should)
 
     def reweighed(self, query: tantivy.Query, idf: float, docs: int) -> tantivy.Query:
         """A term query on `terms` whose BM25 uses `idf` instead of the term's own."""
@@ -632,7 +627,7 @@ class QueryBuilder:
             if found[field]:
                 parts = _TQ.term_set_query(self.schema, field, [t for t, _ in found[field]])
                 should.append((_SHOULD, _TQ.const_score_query(parts, weight * idf)))
-        return _TQ.boolean_query(should) if should else None
+        return _either(should)
 
     def phrase_prefix(self, words: Sequence[str], prefix: str) -> tantivy.Query | None:
         """A phrase whose last word is a prefix, in `terms`: every expansion counts."""
@@ -708,19 +703,19 @@ class TantivyEngine:
 
     def _current(self) -> _Handle | None:
         generation = self.layout.current()
-        return None if generation is None else _handle(generation, self.catalog.readonly)
+        return None if generation is None else _handle(generation)
 
     def _target(self, into: Built | None) -> _Handle:
         """The generation a write goes to: a built one, or the current one (the archive's first,
         empty, made current on the first write)."""
         if into is not None:
-            return _handle(self.root / into.name, readonly=False)
+            return _handle(self.root / into.name)
         generation = self.layout.current()
         if generation is None:
             generation = self.layout.new_generation()
-            _handle(generation, readonly=False)
+            _handle(generation)  # creates the index
             self.layout.point(generation)
-        return _handle(generation, readonly=False)
+        return _handle(generation)
 
     # writing (the caller holds a catalog write transaction: archive.indexing)
 
@@ -776,7 +771,7 @@ class TantivyEngine:
         generation = self.layout.new_generation()
         done = 0
         try:
-            with _handle(generation, readonly=False).writer(BUILD_HEAP) as writer:
+            with _handle(generation).writer(BUILD_HEAP) as writer:
                 rows = (
                     (rowid, text)
                     for rowid, text in self.catalog.passage_texts()
@@ -856,42 +851,33 @@ class TantivyEngine:
     def _counts(
         self, searcher: tantivy.Searcher, query: tantivy.Query, size: int
     ) -> tuple[Ints, Ints]:
-        """Every statement (of seq < size) with matching passages, and how many: one terms
-        aggregation over seq, or one per range of AGGREGATION_SEQS seqs when more statements
-        exist (tantivy's aggregations stop at AGGREGATION_BUCKETS buckets)."""
-        if size <= AGGREGATION_SEQS:
-            ranges: list[tuple[int, int] | None] = [None]
-        else:
-            ranges = [
-                (low, min(low + AGGREGATION_SEQS, size) - 1)
-                for low in range(0, size, AGGREGATION_SEQS)
-            ]
-        keys: list[Ints] = []
-        values: list[Ints] = []
-        for bounds in ranges:
+        """Every statement (of seq < size) with matching passages, and how many, by seq: one
+        histogram aggregation over seq (interval 1, empty buckets dropped), or one per range of
+        AGGREGATION_SEQS seqs when more statements exist (tantivy's aggregations stop at
+        AGGREGATION_BUCKETS buckets). A histogram, not a terms aggregation: the same counts,
+        sorted already, in 25 ms instead of 30 for a word in every passage of a million."""
+        keys: list[Ints] = [np.zeros(0, np.int64)]
+        values: list[Ints] = [np.zeros(0, np.int64)]
+        for low in range(0, size, AGGREGATION_SEQS):
+            high = min(low + AGGREGATION_SEQS, size) - 1
             within = query
-            if bounds is not None:
-                seq_range = _TQ.range_query(
-                    _SCHEMA, "seq", tantivy.FieldType.Integer, bounds[0], bounds[1]
-                )
+            if size > AGGREGATION_SEQS:
+                seq_range = _TQ.range_query(_SCHEMA, "seq", tantivy.FieldType.Integer, low, high)
                 within = _TQ.boolean_query([(_MUST, query), (_MUST, seq_range)])
             request = {
                 "seq": {
-                    "terms": {
+                    "histogram": {
                         "field": "seq",
-                        "size": AGGREGATION_BUCKETS,
-                        "segment_size": AGGREGATION_BUCKETS,
+                        "interval": 1,
+                        "min_doc_count": 1,
+                        "hard_bounds": {"min": low, "max": high},
                     }
                 }
             }
             buckets = searcher.aggregate(within, request)["seq"]["buckets"]
             keys.append(np.fromiter((b["key"] for b in buckets), np.int64, len(buckets)))
             values.append(np.fromiter((b["doc_count"] for b in buckets), np.int64, len(buckets)))
-        seqs = np.concatenate(keys)
-        counts = np.concatenate(values)
-        inside = (seqs >= 0) & (seqs < size)  # passages of statements the catalog lacks
-        order = np.argsort(seqs[inside], kind="stable")
-        return seqs[inside][order], counts[inside][order]
+        return np.concatenate(keys), np.concatenate(values)
 
     def _ranked(
         self,
@@ -967,6 +953,14 @@ class TantivyEngine:
             for seq in seqs:
                 best[seq] = _passages(found[seq], min(needed[seq], per_statement))
         return best
+
+
+def _either(should: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query | None:
+    """Any of these queries; one alone as it is (top-k search prunes a bare term query by its
+    block maxima)."""
+    if len(should) > 1:
+        return _TQ.boolean_query(should)
+    return should[0][1] if should else None
 
 
 def _passages(scored: list[tuple[float, int]], wanted: int) -> tuple[RankedPassage, ...]:
