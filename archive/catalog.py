@@ -195,11 +195,12 @@ def _column(value: object) -> object:
 BUSY_SECONDS = 30.0
 
 
-def _wal(db: sqlite3.Connection) -> None:
-    """Put the catalog in WAL mode. SQLite answers "database is locked" at once, without waiting
-    for the busy timeout, when another process is creating or migrating the same new catalog
-    (several ingests started together on a fresh archive): that answer is retried here, as the
-    busy timeout would, for up to BUSY_SECONDS."""
+def wal_mode(db: sqlite3.Connection) -> None:
+    """Put the catalog (or another SQLite file of the archive, archive.forms) in WAL mode.
+    SQLite answers "database is locked" at once, without waiting for the busy timeout, when
+    another process is creating or migrating the same new file (several ingests started
+    together on a fresh archive): that answer is retried here, as the busy timeout would, for
+    up to BUSY_SECONDS."""
     deadline = time.monotonic() + BUSY_SECONDS
     pause = 0.01
     while True:
@@ -257,7 +258,7 @@ class Catalog:
             if readonly:
                 self.db.execute("PRAGMA query_only=ON")
             else:
-                _wal(self.db)
+                wal_mode(self.db)
                 self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()

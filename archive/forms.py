@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,8 +27,8 @@ from types import TracebackType
 
 from archive import analysis
 from archive.analysis import ANALYSER_VERSION, Form
+from archive.catalog import BUSY_SECONDS, wal_mode
 
-BUSY_SECONDS = 30.0
 SPELLINGS_AT_ONCE = 500
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -69,7 +68,7 @@ class FormsStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
-            _wal(db)
+            wal_mode(db)
             db.execute("PRAGMA synchronous=NORMAL")
             with _transaction(db, "BEGIN IMMEDIATE"):
                 for statement in _SCHEMA:
@@ -227,19 +226,3 @@ def _connect_readonly(path: Path) -> sqlite3.Connection | None:
         return sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error:
         return None
-
-
-def _wal(db: sqlite3.Connection) -> None:
-    """Put the file in WAL mode. SQLite answers "database is locked" at once, without the busy
-    timeout, while another process creates the same new file: retried here for BUSY_SECONDS."""
-    deadline = time.monotonic() + BUSY_SECONDS
-    pause = 0.01
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.5)
