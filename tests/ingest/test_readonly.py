@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +26,6 @@ from archive.indexing import rebuild, take_down
 from archive.search.tantivy import TantivyEngine
 from tests.archive.seed import spoken, store
 from tests.ingest.archives import (
-    COMMAND,
     Seeded,
     environment,
     files_under,
@@ -38,6 +33,7 @@ from tests.ingest.archives import (
     read_only_mount,
     run,
     seed,
+    serving,
 )
 
 pytestmark = pytest.mark.slow  # real processes
@@ -187,46 +183,9 @@ def test_a_writing_command_migrates_what_a_read_only_one_refused(tmp_path: Path)
     assert "holds no statements yet" in one_error_line(run(environment(data), "list"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _get(url: str) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read().decode()
-
-
-@contextmanager
-def _serving(env: dict[str, str]) -> Iterator[str]:
-    """A real `stadtstimme serve` process, once it answers a search; yields its base URL and
-    checks, when it has been stopped, that it wrote no traceback."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [*COMMAND, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.communicate()
-            try:
-                _get(f"{base}/api/search?q=Maskenpflicht")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not answer in 60 s"
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    assert "Traceback" not in stderr, stderr
 
 
 def _search(base: str, query: str) -> dict[str, Any]:
@@ -240,7 +199,7 @@ def test_serve_answers_from_a_read_only_archive(seeded: tuple[ReadOnly, Seeded])
     ro, ids = seeded
     assert (ro.source / "index" / "current.json").is_file()
     before = files_under(ro.source)
-    with _serving(environment(ro.mount)) as base:
+    with serving(environment(ro.mount), "/api/search?q=Maskenpflicht") as base:
         results = _search(base, "Maskenpflicht")
         assert results["total"] == 1
         assert results["statements"][0]["id"] == ids.indexed
@@ -260,7 +219,7 @@ def test_serve_on_a_read_only_archive_follows_what_a_writer_commits(
     """The server reads the index through links made when it opened it: segments a writer on
     the writable side commits later, and its deletes, show in the next search."""
     ro, ids = seeded
-    with _serving(environment(ro.mount)) as base:
+    with serving(environment(ro.mount), "/api/search?q=Maskenpflicht") as base:
         assert _search(base, "Wochenmarkt")["total"] == 0
         with Catalog(ro.source / "catalog.sqlite3") as writer:
             engine = TantivyEngine(writer, ro.source / "index")

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +32,11 @@ from archive.stops import STOP_ENV
 from tests.archive.seed import new_statement, spoken
 from tests.conftest import Served
 from tests.ingest.archives import (
-    COMMAND,
     environment,
     files_under,
     read_only_mount,
     run,
+    serving,
 )
 
 pytestmark = pytest.mark.slow  # real processes
@@ -435,39 +431,6 @@ class Asking:
                 self.answers.append(
                     Answer(time.monotonic(), query, response.status_code, ids, response.text)
                 )
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """A real `stadtstimme serve` process on a free port, once it answers; its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = subprocess.Popen(
-        [*COMMAND, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/statements", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"stadtstimme serve did not start: {server.communicate()[1]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    assert "Traceback" not in stderr, stderr
 
 
 def test_a_served_search_keeps_answering_during_and_after_the_upgrade(legacy: Legacy) -> None:
