@@ -554,14 +554,6 @@ class Catalog:
         rows = self.db.execute(f"SELECT * FROM passages WHERE id IN ({marks})", tuple(rowids))
         return {row["id"]: _passage(row) for row in rows}
 
-    def statement_ids(self, statuses: Sequence[Status]) -> list[str]:
-        marks = ", ".join("?" for _ in statuses)
-        rows = self.db.execute(
-            f"SELECT id FROM statements WHERE status IN ({marks}) ORDER BY id",
-            tuple(str(s) for s in statuses),
-        )
-        return [row["id"] for row in rows]
-
 
 def _passage(row: sqlite3.Row) -> Passage:
     return Passage(

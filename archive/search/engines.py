@@ -21,10 +21,11 @@ def open_engine(settings: Settings, catalog: Catalog) -> Engine:
         from archive.search.meili import MeiliEngine
 
         return MeiliEngine(catalog, settings.meili_url, settings.meili_key, index=MEILI_INDEX)
-    from archive.search.tantivy import Layout, TantivyEngine
+    from archive.search.tantivy import TantivyEngine, layout
 
-    legacy = catalog.readonly and catalog.has_fts_index()
-    if legacy and Layout(settings.index_dir).current() is None:
+    # A stat of current.json first: the catalog is asked only while no index exists.
+    unbuilt = catalog.readonly and layout(settings.index_dir).current() is None
+    if unbuilt and catalog.has_fts_index():
         from archive.search.fts import LegacyFtsEngine
 
         return LegacyFtsEngine(catalog, lambda: TantivyEngine(catalog, settings.index_dir))

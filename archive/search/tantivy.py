@@ -100,6 +100,7 @@ from archive.stops import stop_point
 log = logging.getLogger(__name__)
 
 FORMAT = 3  # of the documents and fields below; kept in current.json
+GENERATION = re.compile(r"g(?P<ns>\d+)-(?P<pid>\d+)")  # a generation's directory name
 CURRENT = "current.json"
 FORMS = "forms.sqlite3"  # analysed word forms, kept for rebuilds (archive.forms)
 TOKENIZER = "whitespace"
@@ -242,8 +243,10 @@ class Layout:
         if found is None:
             return None
         name = found.get("generation")
-        if found.get("format") != FORMAT or not isinstance(name, str) or "/" in name:
+        if found.get("format") != FORMAT or not isinstance(name, str):
             return None  # made by another version: a writing command builds anew
+        if not GENERATION.fullmatch(name):  # a name we never write: no path outside root
+            return None
         return self.root / name
 
     def new_generation(self) -> Path:
@@ -260,11 +263,12 @@ class Layout:
         live process is building (its pid is in its name). Returns what was removed."""
         current = self.current()
         removed = []
-        for folder in self.root.glob("g*-*"):
-            if folder == current or not folder.is_dir():
+        for folder in self.root.iterdir():
+            named = GENERATION.fullmatch(folder.name)
+            if named is None or folder == current or not folder.is_dir():
                 continue
-            pid = folder.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            pid = int(named["pid"])
+            if pid != os.getpid() and _alive(pid):
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             _forget(folder)
@@ -406,7 +410,8 @@ def _forget(directory: Path) -> None:
         gone.close()
 
 
-def _layout(root: Path) -> Layout:
+def layout(root: Path) -> Layout:
+    """The process's Layout of an index directory (it caches current.json by its stamp)."""
     with _HANDLES_LOCK:
         key = root.absolute()
         found = _LAYOUTS.get(key)
@@ -686,7 +691,7 @@ class TantivyEngine:
     def __init__(self, catalog: Catalog, root: Path) -> None:
         self.catalog = catalog
         self.root = root
-        self.layout = _layout(root)
+        self.layout = layout(root)
         self.vocabulary = IndexVocabulary(self)
         if catalog.readonly and self.layout.current() is None:
             raise NoIndex(
