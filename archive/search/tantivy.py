@@ -55,7 +55,10 @@ statements than tantivy's bucket limit allows), which gives every matching state
 number of matching passages. Visibility (indexed status), filters and dates are masks over numpy
 arrays indexed by seq, built from the catalog's statements and cached per catalog version;
 facets and the trend are bincounts over them. Relevance order is each statement's best passage
-by BM25 over all matches (top-k passages, widened until the page is full); date order comes from
+by BM25 over all matches (top-k passages, widened until the page is full), restricted to the
+statements the filters allow; it needs only the query and those arrays, so it runs in a thread
+beside the counting (tantivy releases the GIL): a phrase of stop-words at 1M passages, 120 ms
+to count and 90 to rank, then takes about 130 ms, not 220. Date order comes from
 the arrays, undated last.
 
 Writing follows the projection protocol of archive.search.Engine: the caller holds a catalog
@@ -79,8 +82,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +144,7 @@ BUILD_STATEMENTS = 500  # statements read from the catalog at a time by a rebuil
 
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 _TQ = tantivy.Query
+_KEY, _DOC_COUNT = itemgetter("key"), itemgetter("doc_count")  # of an aggregation's bucket
 _CODED = ("municipality", "speaker", "source", "language")
 FACETS = ("municipality", "speaker", "year")
 FIELDS = ("terms", "heads", "modifiers")
@@ -500,14 +506,13 @@ class Facts:
         per month) of the matching statements `seqs`, each with its matching passages."""
         facets = {name: _counted(self.values[name], self.codes[name][seqs]) for name in _CODED[:2]}
         years = self.year[seqs]
-        found, counts = np.unique(years[years > 0], return_counts=True)
+        found, counts = _bins(years[years > 0])
         facets["year"] = _most_common([str(y) for y in found.tolist()], counts)
         months = self.month[seqs]
         named = months >= 0
-        found, where = np.unique(months[named], return_inverse=True)
-        sums = np.bincount(where, weights=passages[named], minlength=len(found))
+        found, sums = _bins(months[named], passages[named])
         trend = {
-            f"{m // 12:04d}-{m % 12 + 1:02d}": round(n)
+            f"{m // 12:04d}-{m % 12 + 1:02d}": int(n)
             for m, n in zip(found.tolist(), sums.tolist(), strict=True)
         }
         return facets, trend
@@ -523,6 +528,17 @@ class Facts:
         else:
             ordered = with_date[np.lexsort((with_date, keys))]
         return np.concatenate([ordered, np.sort(seqs[~dated])[::-1]])
+
+
+def _bins(values: Ints, weights: Ints | None = None) -> tuple[Ints, Ints]:
+    """The distinct values, ascending, each with its count (or its sum of `weights`): a
+    bincount over the values' span (years, months), faster than np.unique's sort."""
+    if not len(values):
+        return values, values
+    low = int(values.min())
+    counts = np.bincount(values - low, weights=weights)
+    present = np.flatnonzero(counts)
+    return present + low, counts[present].astype(np.int64)
 
 
 def _counted(values: list[str], codes: Ints) -> dict[str, int]:
@@ -830,20 +846,34 @@ class TantivyEngine:
         if built is None:  # a word no passage holds
             return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
         known = facts(self.catalog)
-        seqs, counts = self._counts(searcher, built, known.size)
-        allowed = known.allowed(query)[seqs]
+        allowed_anywhere = known.allowed(query)
+        first = (query.page - 1) * query.per_page
+        wanted = first + query.per_page
+        relevance = query.sort == "relevance" and query.per_page > 0
+        # Ranking needs only the query and the filters, not the counts: it runs beside them
+        # (tantivy releases the GIL), which halves a phrase of stop-words.
+        restricted = _restricted(built, allowed_anywhere) if relevance else None
+        limit = max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)
+        top = None
+        if restricted is not None:
+            top = _ranker().submit(_top, searcher, restricted, limit, allowed_anywhere)
+        try:
+            seqs, counts = self._counts(searcher, built, known.size)
+        finally:
+            ranked_first = None if top is None else top.result()
+        allowed = allowed_anywhere[seqs]
         shown, shown_counts = seqs[allowed], counts[allowed]
         facets, trend = known.tally(shown, shown_counts)
         total = len(shown)
-        first = (query.page - 1) * query.per_page
-        wanted = first + query.per_page
         ranked: dict[int, list[tuple[float, int]]] = {}
         if query.per_page <= 0 or first >= total:
             page: list[int] = []
-        elif query.sort == "relevance":
-            excluded = seqs[~allowed]
+        elif restricted is not None and ranked_first is not None:
             available = int(shown_counts.sum())
-            ranked = self._ranked(searcher, built, shown, excluded, available, wanted)
+            ranked = ranked_first
+            while len(ranked) < wanted and limit < available:
+                limit = min(available, limit * WIDEN)
+                ranked = _top(searcher, restricted, limit, allowed_anywhere)
             page = list(ranked)[first:wanted]
         else:
             page = known.dated(shown, newest=query.sort == "newest")[first:wanted].tolist()
@@ -880,44 +910,9 @@ class TantivyEngine:
                 }
             }
             buckets = searcher.aggregate(within, request)["seq"]["buckets"]
-            keys.append(np.fromiter((b["key"] for b in buckets), np.int64, len(buckets)))
-            values.append(np.fromiter((b["doc_count"] for b in buckets), np.int64, len(buckets)))
+            keys.append(np.fromiter(map(_KEY, buckets), np.float64, len(buckets)).astype(np.int64))
+            values.append(np.fromiter(map(_DOC_COUNT, buckets), np.int64, len(buckets)))
         return np.concatenate(keys), np.concatenate(values)
-
-    def _ranked(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        shown: Ints,
-        excluded: Ints,
-        available: int,
-        wanted: int,
-    ) -> dict[int, list[tuple[float, int]]]:
-        """The first `wanted` statements by their best passage (BM25 over all matches), each
-        with the scored passages seen, best first. Statements that match but may not be shown
-        are filtered out inside tantivy (by the smaller of the two seq sets), so that they take
-        no place among the top passages."""
-        if len(excluded):
-            schema = _SCHEMA
-            if len(shown) <= len(excluded):
-                only = _TQ.term_set_query(schema, "seq", shown.tolist())
-                query = _TQ.boolean_query(
-                    [(_MUST, query), (_MUST, _TQ.const_score_query(only, 0.0))]
-                )
-            else:
-                other = _TQ.term_set_query(schema, "seq", excluded.tolist())
-                query = _TQ.boolean_query([(_MUST, query), (_MUST_NOT, other)])
-        limit = max(1, min(available, max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)))
-        while True:
-            hits = searcher.search(query, limit).hits  # limit 0 would panic
-            rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
-            ranked: dict[int, list[tuple[float, int]]] = {}
-            for (score, _), rowid in zip(hits, rowids, strict=True):
-                if rowid is not None:
-                    ranked.setdefault(int(rowid) >> PASSAGE_BITS, []).append((-score, int(rowid)))
-            if len(ranked) >= wanted or limit >= available:
-                return ranked
-            limit = min(available, limit * WIDEN)
 
     def _best(
         self,
@@ -958,6 +953,53 @@ class TantivyEngine:
             for seq in seqs:
                 best[seq] = _passages(found[seq], min(needed[seq], per_statement))
         return best
+
+
+def _restricted(query: tantivy.Query, allowed: Bools) -> tantivy.Query | None:
+    """The query, matching only in statements `allowed` (by seq), through the smaller of the
+    two seq sets; None when none is allowed."""
+    if allowed.all():
+        return query
+    shown = np.flatnonzero(allowed)
+    if not len(shown):
+        return None
+    hidden = np.flatnonzero(~allowed)
+    if len(shown) <= len(hidden):
+        only = _TQ.term_set_query(_SCHEMA, "seq", shown.tolist())
+        return _TQ.boolean_query([(_MUST, query), (_MUST, _TQ.const_score_query(only, 0.0))])
+    other = _TQ.term_set_query(_SCHEMA, "seq", hidden.tolist())
+    return _TQ.boolean_query([(_MUST, query), (_MUST_NOT, other)])
+
+
+def _top(
+    searcher: tantivy.Searcher, query: tantivy.Query, limit: int, allowed: Bools
+) -> dict[int, list[tuple[float, int]]]:
+    """The statements of the top `limit` passages by BM25, best statement first, each with its
+    scored passages seen (score negated: lower is better); only statements `allowed` (a
+    statement indexed after the arrays were read is not in them)."""
+    hits = searcher.search(query, max(1, limit)).hits  # limit 0 would panic
+    rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
+    ranked: dict[int, list[tuple[float, int]]] = {}
+    for (score, _), rowid in zip(hits, rowids, strict=True):
+        if rowid is None:
+            continue
+        seq = int(rowid) >> PASSAGE_BITS
+        if seq < len(allowed) and allowed[seq]:
+            ranked.setdefault(seq, []).append((-score, int(rowid)))
+    return ranked
+
+
+_RANKERS = 4  # threads that rank beside the counting (more than one search at a time)
+_ranker_pool: ThreadPoolExecutor | None = None
+_ranker_lock = threading.Lock()
+
+
+def _ranker() -> ThreadPoolExecutor:
+    global _ranker_pool
+    with _ranker_lock:
+        if _ranker_pool is None:
+            _ranker_pool = ThreadPoolExecutor(_RANKERS, thread_name_prefix="rank")
+        return _ranker_pool
 
 
 def _either(should: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query | None:
