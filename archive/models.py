@@ -75,8 +75,13 @@ class Statement:
     seq: int | None = None
 
 
+TRANSCRIBED_BY_WHISPER = "whisper"
+CAPTIONS_FROM_SOURCE = "source"  # the source's own (human-made) captions
+
+
 @dataclass(frozen=True)
 class Transcript:
     language: str
     duration: float
     segments: tuple[Segment, ...] = field(default_factory=tuple)
+    origin: str = TRANSCRIBED_BY_WHISPER  # or CAPTIONS_FROM_SOURCE
