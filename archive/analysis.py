@@ -7,6 +7,25 @@ A spoken word becomes one *term* (Unicode-normalised, case- and diacritic-folded
 Splitting is HanTa's morphological analysis, then compound-split's (CharSplit) best cut for nouns
 HanTa keeps whole (bench/compounds.py compares them). Results are cached per word form: German
 vocabulary is Zipfian.
+
+Whisper often writes a compound apart or hyphenated ("der Umbau arbeiten zu", "Weide-Zone",
+"über Flutungen": the base model on real clips, see MEASUREMENTS.md). Two ways to find those:
+- *joined* terms (`analyse_text(...).joined`, used by the Meilisearch engine, which has no OR at
+  query time): for each two adjacent words separated by nothing but spaces or one hyphen, the
+  term of the two written as one word ("Umbau arbeiten" -> term("Umbauarbeiten") =
+  "umbauarbeit"), so that a query word finds its compound said apart by an exact term lookup;
+- *said apart* (`said_apart`, used by the embedded engine): the query word's cuts into two
+  terms, looked for as adjacent words (a phrase). Indexing joined terms doubled the tantivy
+  index (164 -> 342 MiB at 1M passages of bench/search.py, against a goal of 250) and cost
+  90 us a passage on reindex; the phrases cost a few term lookups per long query word.
+Both use the splitter's own bounds: parts of at least MIN_PART letters, MIN_COMPOUND letters
+together (so that "vor Ort" never answers "Vorort"), and neither a function word
+(_FUNCTION_WORDS: articles, pronouns, conjunctions, auxiliaries, which stand beside most nouns).
+No splitter is asked: they take seconds to load and miss words ("Überflutung" is kept whole, yet
+"über Flutungen" is what Whisper wrote). Only pairs: three-part splits were not seen in the
+clips. The reverse (words asked for apart, said as one compound) needs nothing new: a
+compound's parts are its heads and modifiers, which the words AND-ed find. A phrase in quotes is
+matched as written, neither joined nor split.
 """
 
 from __future__ import annotations
@@ -14,7 +33,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -24,6 +43,11 @@ import Stemmer
 
 # Letters and digits; everything else separates words, as in FTS5's unicode61 tokenizer.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Two adjacent words separated by spaces or one hyphen (overlapping: the second is looked ahead).
+_HYPHENS = "-\u2010\u2011"
+# A token of letters, or of words of letters joined by hyphens, with what may stand around it.
+_CHAIN = re.compile(rf"(\W*)([^\W\d_]+(?:[{_HYPHENS}][^\W\d_]+)*)[{_HYPHENS}]?(\W*)", re.UNICODE)
+_HYPHEN = re.compile(rf"[{_HYPHENS}]")
 MAX_CLAUSES = 32
 MIN_PREFIX = 3
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)')
@@ -63,6 +87,104 @@ _PARTICLES = frozenset(
     ]
 )
 _PLURAL_S_AFTER = frozenset("aioy")
+# Folded words that begin or end no compound: a pair holding one is never joined.
+_FUNCTION_WORDS = frozenset(
+    [
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einen",
+        "einem",
+        "einer",
+        "eines",
+        "und",
+        "oder",
+        "aber",
+        "denn",
+        "doch",
+        "sondern",
+        "ich",
+        "sie",
+        "wir",
+        "ihr",
+        "ihn",
+        "ihm",
+        "uns",
+        "euch",
+        "ihre",
+        "ihren",
+        "ihrem",
+        "ihrer",
+        "ihres",
+        "sein",
+        "seine",
+        "seinen",
+        "seinem",
+        "seiner",
+        "unser",
+        "unsere",
+        "unseren",
+        "unserem",
+        "unserer",
+        "dies",
+        "diese",
+        "diesen",
+        "diesem",
+        "dieser",
+        "dieses",
+        "jede",
+        "jeden",
+        "jedem",
+        "jeder",
+        "alle",
+        "allen",
+        "aller",
+        "ist",
+        "sind",
+        "war",
+        "waren",
+        "hat",
+        "haben",
+        "hatte",
+        "wird",
+        "werden",
+        "wurde",
+        "wurden",
+        "kann",
+        "konnen",
+        "muss",
+        "mussen",
+        "soll",
+        "sollen",
+        "will",
+        "wollen",
+        "nicht",
+        "auch",
+        "noch",
+        "schon",
+        "sehr",
+        "wie",
+        "als",
+        "dass",
+        "wenn",
+        "weil",
+        "zum",
+        "zur",
+        "vom",
+        "beim",
+        "man",
+        "mir",
+        "dir",
+        "sich",
+        "was",
+        "wer",
+    ]
+)
 # Bump whenever the analysis of any word may change (folding, stemming, splitting, the constants
 # above, the libraries' behaviour we rely on): tables of analysed word forms written by another
 # version (archive.forms) are then emptied, not trusted.
@@ -73,6 +195,9 @@ CACHE_SIZE = 500_000
 REMEMBERED_SIZE = CACHE_SIZE * 3 // 4
 T = TypeVar("T")
 _stemmer = Stemmer.Stemmer("german")  # about 1 ms: loaded with the module
+# Joined words are mostly seen once: PyStemmer's cache (10,000 words) cost 3.5 us a word on
+# them, against 1.2 us without it.
+_pair_stemmer = Stemmer.Stemmer("german", 0)
 
 
 class _Splitters:
@@ -214,8 +339,8 @@ def _spelled(word: str) -> str:
     return fold(word).replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
-def _stem(folded: str) -> str:
-    stem: str = _stemmer.stemWord(folded)
+def _stem(folded: str, stemmer: Stemmer.Stemmer = _stemmer) -> str:
+    stem: str = stemmer.stemWord(folded)
     # Snowball keeps the plural -s of loanwords ("Kitas", "Büros", "Handys"): drop it.
     if len(stem) >= 4 and stem[-1] == "s" and stem[-2] in _PLURAL_S_AFTER:
         stem = stem[:-1]
@@ -348,20 +473,85 @@ class Analysed:
     terms: list[str]
     heads: list[str]
     modifiers: list[str]
+    joined: list[str]
 
 
 def analyse_text(text: str) -> Analysed:
-    analysed = [_analysed(word) for word in words(text)]
+    normalized = unicodedata.normalize("NFKC", text)
+    analysed = [_analysed(word) for word in _WORD.findall(normalized)]
     return Analysed(
         terms=[whole for whole, _, _ in analysed],
         heads=[h for _, heads, _ in analysed for h in heads],
         modifiers=[m for _, _, modifiers in analysed for m in modifiers],
+        joined=_joined(normalized),
     )
 
 
+def joined_term(first: str, second: str) -> str | None:
+    """The term of two adjacent words written as one, if they could be a compound said apart
+    ("Umbau", "arbeiten" -> "umbauarbeit"); None for a pair that could not."""
+    if len(first) < MIN_PART or len(second) < MIN_PART or len(first) + len(second) < MIN_COMPOUND:
+        return None
+    if not (first[:1].isupper() or second[:1].isupper()):
+        return None  # a compound is a noun: written apart, one half at least keeps its capital
+    if not (first.isalpha() and second.isalpha()):
+        return None
+    modifier, head = fold(first), fold(second)
+    if modifier in _FUNCTION_WORDS or head in _FUNCTION_WORDS:
+        return None
+    return _stem(modifier + head, _pair_stemmer)
+
+
+class _Token(NamedTuple):
+    """A whitespace-separated token's words, and whether its first and last word may join
+    the tokens around it (no punctuation between)."""
+
+    words: list[str]
+    open_before: bool
+    open_after: bool
+
+
+def _token(token: str) -> _Token:
+    if token.isalpha():  # most tokens: quickly
+        return _Token([token], True, True)
+    found = _CHAIN.fullmatch(token)
+    if found is None:  # digits, inner punctuation ("z.B.", "3,5"): joins nothing
+        return _Token([], False, False)
+    before, chain, after = found.groups()
+    return _Token(_HYPHEN.split(chain), not before, not after)
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """The adjacent words of a text separated by spaces or one hyphen, in order."""
+    pairs: list[tuple[str, str]] = []
+    previous: str | None = None
+    for written in text.split():
+        if written.isalpha():  # most tokens: no _Token made
+            if previous is not None:
+                pairs.append((previous, written))
+            previous = written
+            continue
+        token = _token(written)
+        if not token.words:
+            previous = None
+            continue
+        if previous is not None and token.open_before:
+            pairs.append((previous, token.words[0]))
+        pairs.extend(zip(token.words, token.words[1:], strict=False))
+        previous = token.words[-1] if token.open_after else None
+    return pairs
+
+
+def _joined(normalized: str) -> list[str]:
+    """The joined terms of an NFKC-normalised text, each once, in order of first occurrence."""
+    found = [joined_term(first, second) for first, second in _pairs(normalized)]
+    return list(dict.fromkeys(t for t in found if t is not None))
+
+
 class IndexFields(NamedTuple):
-    """What a passage's text gives a search index, each field as whitespace-separated terms:
-    the word terms in order, the compound heads, the compound modifiers."""
+    """What a passage's text gives the embedded index, each field as whitespace-separated
+    terms: the word terms in order, the compound heads, the compound modifiers. (No joined
+    terms: the embedded engine finds a compound said apart at query time, see `said_apart`.)"""
 
     terms: str
     heads: str
@@ -372,7 +562,8 @@ def index_fields(text: str) -> IndexFields:
     """Written for speed (a reindex runs it on every passage): the memo is read directly (a
     call through it cost a sixth of the time), lists are joined rather than generators, and
     most words, which have no parts, are skipped."""
-    written = words(text)
+    normalized = unicodedata.normalize("NFKC", text)
+    written = _WORD.findall(normalized)
     known = _CACHES["_analysed"]
     analysed = [known.get(word) or _analysed(word) for word in written]
     return IndexFields(
@@ -380,6 +571,26 @@ def index_fields(text: str) -> IndexFields:
         heads=" ".join([h for form in analysed if form[1] for h in form[1]]),
         modifiers=" ".join([m for form in analysed if form[2] for m in form[2]]),
     )
+
+
+def said_apart(written: str) -> tuple[tuple[str, str], ...]:
+    """The pairs of terms that a word asked for gives when said apart as two adjacent words
+    ("Umbauarbeiten": ("umbau", "arbeit") among others), for an engine that looks for them as
+    phrases at query time instead of indexing joined terms: every cut of the folded word into
+    two parts of at least MIN_PART letters, MIN_COMPOUND letters together, neither a function
+    word (the bounds `joined_term` uses). Each part's term is what the analyser gives that part
+    said alone, so inflected second halves meet ("Umbau Arbeit" for Umbauarbeiten). Cuts that
+    are no words at all ("umb" + "auarbeiten") cost one term lookup each and match nothing."""
+    folded = fold(written)
+    if len(folded) < MIN_COMPOUND or not folded.isalpha():
+        return ()
+    pairs: dict[tuple[str, str], None] = {}
+    for cut in range(MIN_PART, len(folded) - MIN_PART + 1):
+        first, second = folded[:cut], folded[cut:]
+        if first in _FUNCTION_WORDS or second in _FUNCTION_WORDS:
+            continue
+        pairs[(term(first), term(second))] = None
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -424,6 +635,39 @@ class ParsedQuery:
         found = self._matched.get(word)
         if found is None:
             found = self._matched[word] = self._matches_word(word)
+        return found
+
+    def matched(self, spoken: Sequence[str]) -> list[bool]:
+        """Which of a passage's spoken words the query asked for (for highlights and deep
+        links): each by itself, or a word asked for said apart, as two spoken words or one
+        hyphenated ("Umbau" "arbeiten", "Weide-Zone" for Umbauarbeiten, Weidezone); both
+        halves are then marked. Phrases are matched as written (see the module docstring)."""
+        found = [self.matches_word(word) for word in spoken]
+        if not any(not clause.phrase for clause in self.positive):
+            return found
+        tokens = [_token(unicodedata.normalize("NFKC", word.strip())) for word in spoken]
+        for n, token in enumerate(tokens):
+            inside = zip(token.words, token.words[1:], strict=False)
+            if not found[n] and any(self._matches_pair(a, b) for a, b in inside):
+                found[n] = True
+            after = tokens[n + 1] if n + 1 < len(tokens) else None
+            if not (after and after.words and token.open_after and after.open_before):
+                continue
+            if self._matches_pair(token.words[-1], after.words[0]):
+                found[n] = found[n + 1] = True
+        return found
+
+    def _matches_pair(self, first: str, second: str) -> bool:
+        key = f"{first}\0{second}"
+        found = self._matched.get(key)
+        if found is None:
+            joined = joined_term(first, second)
+            found = joined is not None and any(
+                joined in clause.terms
+                for clause in self.positive
+                if not (clause.phrase or clause.prefix)
+            )
+            self._matched[key] = found
         return found
 
     def _matches_word(self, word: str) -> bool:

@@ -312,15 +312,15 @@ def passage_hit(
     statement: Statement, passage: Passage, parsed: ParsedQuery, public_url: str | None
 ) -> PassageHit:
     """Snippet around the first matched word, marked, and a link one second before it."""
-    first = next((n for n, word in enumerate(passage.words) if parsed.matches_word(word.text)), 0)
+    matched = parsed.matched([word.text for word in passage.words])
+    first = next((n for n, hit in enumerate(matched) if hit), 0)
     moment = passage.words[first].start if passage.words else passage.start
     second = max(0, math.floor(moment - LEAD_SECONDS))
     lo = max(0, first - SNIPPET_BEFORE)
     hi = min(len(passage.words), lo + SNIPPET_WORDS)
     plain: list[str] = []
     marked: list[str] = []
-    for word in passage.words[lo:hi]:
-        hit = parsed.matches_word(word.text)
+    for word, hit in zip(passage.words[lo:hi], matched[lo:hi], strict=True):
         text = word.text.strip()
         plain.append(text)
         marked.append(f"<mark>{html.escape(text)}</mark>" if hit else html.escape(text))

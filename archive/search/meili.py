@@ -5,7 +5,10 @@ STADTSTIMME_MEILI_KEY). The embedded engine is tantivy (archive/search/tantivy.p
 Why it looks the way it does: Meilisearch has no German stemming, no compound splitting and
 matches a prefix only on the last query word. So every passage document carries the terms our
 analyser made of its text (archive.analysis), exactly what the embedded engine indexes, and
-queries are written in those terms: both engines then find the same passages. The catalog stays
+queries are written in those terms: both engines then find the same passages. That includes
+compounds Whisper wrote apart or hyphenated ("Umbau arbeiten"): the document's `joined` field
+holds the analyser's joined terms ("umbauarbeit"), so that a query word finds them as it finds any
+term, with no query of another form (Meilisearch's query language has no OR). The catalog stays
 the truth: which statements are visible (status), their dates, places and speakers are read
 from it at search time, so facets, trend and date order come out as the embedded engine
 computes them.
@@ -46,15 +49,19 @@ Known differences from the embedded engine (each documented where it arises):
 - at most 10 positive words or phrases count: Meilisearch ignores query terms past the 10th;
 - one prefix per query: Meilisearch expands only the last query word; further `prefix*` clauses
   are matched as whole words;
-- a prefix expands to at most 1,000 words where Meilisearch has no prefix database entry for it;
+- a prefix expands to at most 1,000 words where Meilisearch has no prefix database entry for it,
+  and also matches the `joined` terms (a compound said apart, "Umbauarb*" finds "Umbau
+  arbeiten"), which the embedded engine does not expand prefixes into (its PREFIXED);
 - an excluded prefix (`-Maskenb*`) excludes the vocabulary's words with that prefix (up to
   MAX_EXCLUDED_EXPANSION of them), not compound parts that were never said as words of their own;
 - phrases: the embedded engine matches them in `terms` only, Meilisearch in any searchable
   field; compound parts are therefore joined by a hard separator, so that no phrase can match
   two of them;
-- Meilisearch also matches the concatenation of consecutive query words ("kita offnung" finds
-  "kitaoffnung"), which the compound parts make the embedded engine find too in nearly every
-  case, and a query word split in two adjacent indexed words, which stems make rare;
+- Meilisearch also matches the concatenation of up to three consecutive query words ("kita
+  offnung" finds "kitaoffnung"), which the compound parts make the embedded engine find too in
+  nearly every case, and a query word split in two adjacent indexed words (its best split only),
+  which the `joined` field makes the embedded engine find too wherever the split is the written
+  one ("umbauarbeit" finds "umbau arbeit" in both);
 - filters and dates are applied by Meilisearch to the values copied into the documents when they
   were indexed, then checked again against the catalog: a statement whose metadata changed
   since can be missing where the embedded engine finds it;
@@ -93,7 +100,7 @@ from archive.search.vocabulary import CatalogVocabulary, spelled_terms
 
 INDEX = "passages"
 PRIMARY_KEY = "id"
-TERM_FIELDS = ("terms", "heads", "modifiers")
+TERM_FIELDS = ("terms", "joined", "heads", "modifiers")
 FILTERABLE = (
     "statement_id",
     "seq",
@@ -117,9 +124,9 @@ RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
 # phrases, stray fragments). Without any locale, language detection may still pick German.
 # A Latin-script locale without a segmenter of its own pins the plain Latin segmenter.
 LOCALES = ("eng",)
-# Compound parts are joined by a hard separator: Meilisearch puts the words on either side of it
-# eight positions apart, so a phrase (which needs adjacent words) cannot match two parts of
-# neighbouring compounds; the embedded engine matches phrases in the `terms` field only.
+# Compound parts and joined terms are separated by a hard separator: Meilisearch puts the words
+# on either side of it eight positions apart, so a phrase (which needs adjacent words) cannot
+# match two of them; the embedded engine matches phrases in the `terms` field only.
 PART_SEPARATOR = ". "
 MAX_TOTAL_HITS = 100_000
 MAX_VALUES_PER_FACET = 100_000  # the facet over statement_id must list every matching statement
@@ -155,7 +162,7 @@ class SearchTaskFailed(SearchEngineUnavailable):
 def index_settings() -> dict[str, Any]:
     """The index settings both engines' agreement depends on, applied at every start.
 
-    Searchable attributes in the order of the embedded engine's weights (terms, heads,
+    Searchable attributes in the order of the embedded engine's weights (terms, joined, heads,
     modifiers), so that Meilisearch's `attribute` rule prefers the same matches. Filters on
     everything a query filters on; the statement id also serves `distinct` and the facet that
     counts passages; `seq` serves `remove`, `held` and `index`."""
@@ -232,6 +239,7 @@ def documents(
                 "terms": " ".join(analysed.terms),
                 "heads": PART_SEPARATOR.join(analysed.heads),
                 "modifiers": PART_SEPARATOR.join(analysed.modifiers),
+                "joined": PART_SEPARATOR.join(analysed.joined),
                 "municipality": statement.municipality,
                 "speaker": statement.speaker,
                 "source": statement.source,

@@ -28,18 +28,24 @@ process. A read-only data directory is served through a private directory of sym
 the index's files (tantivy takes a lock file beside meta.json even to read).
 
 Ranking, and how it was chosen. Each word (or prefix) has one IDF, that of the passages holding
-it in any of the three fields, as FTS5 computes a phrase's: its BM25 in `terms` is boosted to
-that IDF, and a passage holding it only as a compound part scores HEAD_WEIGHT or MODIFIER_WEIGHT
-times it (a constant, since parts are not scored). Measured against full FTS5 BM25 (every match
-ranked, column weights 1/0.6/0.3), mean share of the top-10 passages in common, 50 queries each,
-on bench/search.py's 20,000-passage corpus: parts at FTS5's 0.6/0.3 with each field's own IDF:
+it in any field, as FTS5 computes a phrase's: its BM25 in `terms` is boosted to that IDF, and a
+passage holding it only as a compound part scores HEAD_WEIGHT or MODIFIER_WEIGHT times it (a
+constant, since parts are not scored), one holding it said apart (two adjacent words, below)
+APART_WEIGHT times it: below the word said whole, above its parts, for it is the word itself.
+Measured against full FTS5 BM25 (every match ranked, column weights 1/0.6/0.3), mean share
+of the top-10 passages in common, 50 queries each, on bench/search.py's 20,000-passage corpus:
+parts at FTS5's 0.6/0.3 with each field's own IDF:
 common words .51, prefixes .22; one IDF per word: .77 and .58; parts at 0.3/0.15: .83 and .62;
 at 0.1/0.05: .86 and .61, as with parts unweighted (.86, .60). Rare words .99, phrases .96
 throughout. The relevance set (tests/search/relevance.json) scores the same for all of these
 (recall@5 1.0, P@5 .989, MRR 1.0, as FTS5): it has too few statements to tell them apart.
 
 Queries are built from archive.analysis.parse_query's clauses, never from user text:
-- a word: the term in `terms`, or in `heads`, or in `modifiers`;
+- a word: the term in `terms`, `heads` or `modifiers`; or said apart, as Whisper often writes a
+  compound ("Umbau arbeiten", "Weide-Zone"): a phrase in `terms` of each cut of the word into
+  two terms that both exist (archive.analysis.said_apart). Indexing the joined terms of adjacent
+  words instead (a field `joined`, as the Meilisearch engine does) doubled the index at 1M
+  passages (164 -> 342 MiB, goal 250) and slowed a reindex by 90 us a passage;
 - a phrase: a phrase query on `terms`;
 - a prefix: expanded completely from the term dictionaries of the current searcher (every term
   of each field that starts with it; not tantivy's phrase_prefix_query, which stops at 50) and
@@ -47,7 +53,7 @@ Queries are built from archive.analysis.parse_query's clauses, never from user t
   expansions in `terms` are scored by BM25, combined as a disjunction max (PREFIX_TIE), any
   further ones and the compound parts match through term sets with constant scores. A phrase
   ending in a prefix (only an excluded `-Kita-Öff*` makes one) is matched in `terms` only, as
-  phrases are;
+  phrases are. A prefix is not looked for said apart;
 - exclusions: must-not clauses.
 
 A search runs one histogram aggregation over `seq` (split by seq range when the catalog has more
@@ -92,7 +98,7 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from archive.analysis import Clause, IndexFields, ParsedQuery, index_fields, words
+from archive.analysis import Clause, IndexFields, ParsedQuery, index_fields, said_apart, words
 from archive.catalog import PASSAGE_BITS, Catalog
 from archive.dates import PartialDate
 from archive.errors import Busy, CatalogNeedsMigration, CatalogUnavailable
@@ -115,6 +121,9 @@ TOKENIZER = "whitespace"
 HEAD_WEIGHT = 0.1
 MODIFIER_WEIGHT = 0.05
 PARTS: tuple[tuple[str, float], ...] = (("heads", HEAD_WEIGHT), ("modifiers", MODIFIER_WEIGHT))
+# A passage that holds a query word said apart ("Umbau arbeiten" for Umbauarbeiten) scores this
+# share: below the word said whole, above its parts, for it is the word itself, written as two.
+APART_WEIGHT = 0.5
 # A passage holding several expansions of a prefix scores the best one's BM25 plus this share of
 # the others' (a disjunction max). FTS5 scores a prefix as one word whose frequency is the sum
 # over its expansions, which saturates; summing the expansions' BM25 does not. Top-10 agreement
@@ -573,6 +582,7 @@ class QueryBuilder:
         self.searcher = searcher
         self.schema = schema
         self.docs = max(1, searcher.num_docs)
+        self._known: dict[str, bool] = {}
 
     def idf(self, docs: int) -> float:
         """BM25's IDF, as tantivy computes it."""
@@ -602,11 +612,13 @@ class QueryBuilder:
             return self.prefix(clause.terms[0])
         if clause.phrase:
             return _TQ.phrase_query(self.schema, "terms", [*clause.terms])
-        return self.word(clause.terms[0])
+        return self.word(clause.terms[0], clause.written[0])
 
-    def word(self, term: str) -> tantivy.Query | None:
+    def word(self, term: str, written: str) -> tantivy.Query | None:
         """The word in `terms` (BM25), or as a compound part (a constant), all weighed with one
-        IDF: that of the passages holding it in any field, as FTS5 computes a phrase's."""
+        IDF: that of the passages holding it in any field, as FTS5 computes a phrase's; or said
+        apart: a phrase of two adjacent terms that both exist (archive.analysis.said_apart), a
+        constant APART_WEIGHT times that IDF."""
         docs = {field: self.searcher.doc_freq(field, term) for field in FIELDS}
         idf = self.idf(sum(docs.values()))
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -617,7 +629,18 @@ class QueryBuilder:
             if docs[field]:
                 part = _TQ.term_query(self.schema, field, term, "basic")
                 should.append((_SHOULD, _TQ.const_score_query(part, weight * idf)))
+        for pair in said_apart(written):
+            if all(self.known(t) for t in pair):
+                apart = _TQ.phrase_query(self.schema, "terms", [*pair])
+                should.append((_SHOULD, _TQ.const_score_query(apart, APART_WEIGHT * idf)))
         return _either(should)
+
+    def known(self, term: str) -> bool:
+        """Whether any passage holds the term in `terms` (asked once per query builder)."""
+        found = self._known.get(term)
+        if found is None:
+            found = self._known[term] = self.searcher.doc_freq("terms", term) > 0
+        return found
 
     def reweighed(self, query: tantivy.Query, idf: float, docs: int) -> tantivy.Query:
         """A term query on `terms` whose BM25 uses `idf` instead of the term's own."""

@@ -65,6 +65,9 @@ def test_total_and_pages(seeded: Seeded) -> None:
         ("Rathaus", "bremen-schatz", "Rathaus."),
         ("Abstand", "koeln-maske", "Abstand"),
         ("Krankenhaus", "koeln-maske", "Krankenhäusern"),
+        ("Umbauarbeiten", "ulm-umbau", "Umbau"),
+        ("Weidezone", "ulm-umbau", "Weide-Zone"),
+        ("Überflutungen", "ulm-umbau", "über"),
     ],
 )
 def test_deep_link_second_is_one_before_the_first_matched_word(
@@ -76,6 +79,32 @@ def test_deep_link_second_is_one_before_the_first_matched_word(
     start = next(w.start for w in said if w.text.strip() == spoken)
     assert hit.passages[0].second == max(0, math.floor(start - 1))
     assert hit.passages[0].link == f"/statements/{seeded.ids[key]}?t={hit.passages[0].second}"
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("Umbauarbeiten", "<mark>Umbau</mark> <mark>arbeiten</mark>"),
+        ("Weidezone", "<mark>Weide-Zone</mark>"),
+        ("Überflutung", "<mark>über</mark> <mark>Flutungen</mark>"),
+    ],
+)
+def test_a_compound_said_apart_is_found_and_both_halves_marked(
+    seeded: Seeded, text: str, marked: str
+) -> None:
+    """Whisper writes compounds apart or hyphenated; the compound asked for finds them."""
+    results = search(seeded.catalog, seeded.engine, Query(text), None)
+    hit = next(h for h in results.statements if h.statement.id == seeded.ids["ulm-umbau"])
+    assert marked in hit.passages[0].snippet_html
+    assert found(seeded, text) == {"ulm-umbau", "passau-hochwasser"}
+
+
+def test_words_asked_for_apart_find_the_compound_said_whole(seeded: Seeded) -> None:
+    """Through its parts (the analyser's split), as any two words AND-ed; in quotes the words
+    are matched as written."""
+    assert {"ulm-umbau", "passau-hochwasser"} <= found(seeded, "Umbau Arbeiten")
+    assert found(seeded, '"Umbau arbeiten"') == {"ulm-umbau"}
+    assert found(seeded, "Vorort") == set()  # "vor Ort" is no compound said apart
 
 
 def test_sort_newest_and_oldest(seeded: Seeded) -> None:

@@ -36,7 +36,7 @@ from archive.indexing import (
     reconcile,
     take_down,
 )
-from archive.models import Passage, Statement, Status, Transcript, Word
+from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 from archive.search import Built, Query, search
 from archive.search.tantivy import CURRENT, FORMS, TantivyEngine
 from archive.stops import STOP_ENV
@@ -71,7 +71,8 @@ def transcribe(catalog: Catalog, number: int, passages: int = 1) -> Statement:
     texts = [f"Der {COMMON} meldet heute {unique_word(number)} ."]
     texts += [f"Weiter mit Zusatz{unique_word(number)} Nummer {n}" for n in range(1, passages)]
     saved = [_passage(statement.id, n, text) for n, text in enumerate(texts)]
-    catalog.save_transcript(statement.id, Transcript("de", 120.0), saved, None)
+    segments = tuple(Segment(p.start, p.end, p.text, p.words) for p in saved)
+    catalog.save_transcript(statement.id, Transcript("de", 120.0, segments), saved, None)
     return catalog.get(statement.id)
 
 

@@ -129,7 +129,7 @@ def test_no_attribute_is_exempted_from_typos_which_would_break_prefixes() -> Non
 def test_index_settings_are_a_fresh_copy_each_time() -> None:
     first = index_settings()
     first["searchableAttributes"].append("x")
-    assert index_settings()["searchableAttributes"] == ["terms", "heads", "modifiers"]
+    assert index_settings()["searchableAttributes"] == ["terms", "joined", "heads", "modifiers"]
 
 
 # -- comparing settings (applied only when they differ) -------------------------------------------
@@ -608,7 +608,7 @@ def oracle_matching(catalog: Catalog, word: str) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for statement_id, text in catalog.db.execute("SELECT statement_id, text FROM passages"):
         analysed = analyse_text(text)
-        if wanted in {*analysed.terms, *analysed.heads, *analysed.modifiers}:
+        if wanted in {*analysed.terms, *analysed.heads, *analysed.modifiers, *analysed.joined}:
             counts[statement_id] += 1
     return dict(counts)
 
@@ -1188,3 +1188,15 @@ def test_without_a_meilisearch_url_neither_the_engine_nor_its_client_is_loaded(
     env = {k: v for k, v in os.environ.items() if not k.startswith("STADTSTIMME_")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
+
+
+def test_compounds_said_apart_are_joined_terms_in_a_searchable_field() -> None:
+    """Whisper's "Umbau arbeiten" and "Weide-Zone": a document holds the terms of the compounds,
+    so that the compound's plain term in `q` finds them (Meilisearch has no OR to ask for the
+    two words instead)."""
+    [doc] = documents(statement(), [passage(0, "Der Umbau arbeiten zu. Die Weide-Zone")])
+    assert doc["joined"] == f"{term('Umbauarbeiten')}{PART_SEPARATOR}{term('Weidezone')}"
+    settings = index_settings()
+    assert "joined" in settings["searchableAttributes"]
+    assert "joined" in settings["localizedAttributes"][0]["attributePatterns"]
+    assert search_text(parse_query("Umbauarbeiten")) == f"{term('Umbauarbeiten')} "

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from archive.catalog import Catalog, statement_id_for
 from archive.dates import PartialDate
 from archive.indexing import rebuild
-from archive.models import Passage, Statement, Status, Transcript, Word
+from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 from archive.search import Engine, Query, search
 from archive.search.tantivy import TantivyEngine
 
@@ -93,7 +93,9 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog,
                 text = [rng.choice(VOCABULARY) for _ in range(rng.randint(50, 110))]
                 words = tuple(Word(i * 0.4, i * 0.4 + 0.3, " " + w) for i, w in enumerate(text))
                 passages.append(Passage(statement.id, position, 0.0, len(text) * 0.4, words))
-            catalog.save_transcript(statement.id, Transcript("de", 600.0), passages, None)
+            segments = tuple(Segment(p.start, p.end, p.text, p.words) for p in passages)
+            transcript = Transcript("de", 600.0, segments)
+            catalog.save_transcript(statement.id, transcript, passages, None)
         # A rebuild indexes anew, one at a time, what changed in the second it began.
         time.sleep(1.05 - time.time() % 1)
         built = rebuild(catalog, engine)

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,12 @@ import tantivy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import Analysed, Clause, analyse_text, term
+from archive.analysis import Analysed, Clause, analyse_text, said_apart, term
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
 from archive.indexing import index_statement, rebuild, take_down
-from archive.models import Passage, Statement, Status, Transcript, Word
+from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 from archive.search import Query, Sort, search
 from archive.search import tantivy as engine_module
 from archive.search.engines import open_engine
@@ -99,6 +100,12 @@ def _passage(statement_id: str, position: int, text: list[str]) -> Passage:
     return Passage(statement_id, position, position * 60.0, position * 60.0 + 30.0, words)
 
 
+def _transcript(duration: float, passages: list[Passage]) -> Transcript:
+    """A transcript of one segment per passage (the catalog stores words in segments only)."""
+    segments = tuple(Segment(p.start, p.end, p.text, p.words) for p in passages)
+    return Transcript("de", duration, segments)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     folder = tmp_path_factory.mktemp("oracle")
@@ -126,7 +133,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                 text = [rng.choice(WORDS) for _ in range(rng.randint(8, 40))]
                 sentences.append(text)
                 passages.append(_passage(statement.id, position, text))
-            catalog.save_transcript(statement.id, Transcript("de", 400.0), passages, None)
+            catalog.save_transcript(statement.id, _transcript(400.0, passages), passages, None)
             index_statement(catalog, engine, statement.id)
             if number % 9 == 4:  # indexed, then hidden or half-done: never found
                 catalog.set_status(statement.id, rng.choice([Status.HIDDEN, Status.TRANSCRIBED]))
@@ -168,7 +175,7 @@ def rebuilt(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def _clause_matches(clause: Clause, analysed: Analysed) -> bool:
     terms = analysed.terms
     every = {*terms, *analysed.heads, *analysed.modifiers}
-    if clause.prefix and not clause.phrase:
+    if clause.prefix and not clause.phrase:  # not said apart
         return any(t.startswith(clause.terms[0]) for t in every)
     size = len(clause.terms)
     if clause.prefix:  # a phrase ending in a prefix: in the terms, as phrases
@@ -179,7 +186,10 @@ def _clause_matches(clause: Clause, analysed: Analysed) -> bool:
         )
     if clause.phrase:
         return any(tuple(terms[i : i + size]) == clause.terms for i in range(len(terms) - size + 1))
-    return clause.terms[0] in every
+    if clause.terms[0] in every:
+        return True
+    apart = set(said_apart(clause.written[0]))  # a compound said apart: two adjacent terms
+    return any(pair in apart for pair in pairwise(terms))
 
 
 @dataclass
@@ -588,7 +598,7 @@ def test_indexing_again_replaces_the_passages_and_their_vocabulary(tmp_path: Pat
         engine = TantivyEngine(catalog, tmp_path / "index")
         first = store(catalog, engine, "o:again", [spoken(0.0, "Der Leuchtturm bleibt offen.")])
         passages = [_passage(first.id, 0, ["Die", "Fähre", "fährt"])]
-        catalog.save_transcript(first.id, Transcript("de", 10.0), passages, None)
+        catalog.save_transcript(first.id, _transcript(10.0, passages), passages, None)
         index_statement(catalog, engine, first.id)
         assert engine.search(Query("Leuchtturm")).total == 0
         assert engine.search(Query("Fähre")).total == 1
@@ -625,7 +635,7 @@ def test_the_vocabulary_stays_equal_to_a_recount(tmp_path: Path) -> None:
             _passage(ids[2], 0, ["Die", "Fähre", "fährt", "wieder"]),
             _passage(ids[2], 1, ["Wir", "danken", "der", "Fähre"]),
         ]
-        catalog.save_transcript(ids[2], Transcript("de", 10.0), passages, None)
+        catalog.save_transcript(ids[2], _transcript(10.0, passages), passages, None)
         index_statement(catalog, engine, ids[2])  # transcribed anew: the old texts are gone
         assert _vocabulary(engine) == _recount(catalog, [ids[0], ids[2]])
         assert engine.vocabulary.passages_with(term("Fähre")) == 2
