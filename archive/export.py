@@ -1,23 +1,53 @@
 """Statements as JSON (the API and `--json` share one model for each shape) and transcripts as
-WebVTT, SRT and plain text, for subtitles, for reading, and for whoever archives the archive."""
+WebVTT, SRT and plain text, for subtitles, for reading, and for whoever archives the archive.
+
+Subtitles are cut from the word timings by `archive.captions` (Whisper's own segments ran up to
+17 s and 231 characters); the plain text is paragraphs, not a line per segment.
+
+Each word keeps Whisper's probability, and words below `DOUBTFUL_BELOW` are marked doubtful so
+that a page can show them. faster-whisper's word probability is the mean probability of the
+word's tokens; 0.5 is where the model itself gives even odds, a threshold that needs no tuning
+to explain. On the real German clips (`bench/captions.py`) words below it were wrong far more
+often than words above it; the figures are in that script's output.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from archive.models import Segment, Statement
+from archive.captions import cues_of, paragraphs_of
+from archive.models import Segment, Statement, Word
 from archive.search import StatementView
+
+DOUBTFUL_BELOW = 0.5
 
 
 class WordView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    start: float
-    end: float
+    start: float = Field(description="Seconds from the start of the media.")
+    end: float = Field(description="Seconds from the start of the media.")
     text: str
+    probability: float = Field(
+        ge=0, le=1, description="Whisper's confidence in the word: its tokens' mean probability."
+    )
+    doubtful: bool = Field(
+        description=f"True when the probability is below {DOUBTFUL_BELOW}: worth showing as unsure."
+    )
+
+    @classmethod
+    def of(cls, word: Word) -> WordView:
+        probability = min(1.0, max(0.0, word.probability))
+        return cls(
+            start=word.start,
+            end=word.end,
+            text=word.text.strip(),
+            probability=probability,
+            doubtful=probability < DOUBTFUL_BELOW,
+        )
 
 
 class SegmentView(BaseModel):
@@ -30,9 +60,7 @@ class SegmentView(BaseModel):
 
     @classmethod
     def of(cls, segment: Segment) -> SegmentView:
-        words = tuple(
-            WordView(start=w.start, end=w.end, text=w.text.strip()) for w in segment.words
-        )
+        words = tuple(WordView.of(w) for w in segment.words)
         return cls(start=segment.start, end=segment.end, text=segment.text, words=words)
 
 
@@ -76,18 +104,27 @@ def _cue_text(text: str) -> str:
     return " ".join(text.split()).replace("-->", "→")
 
 
-def transcript_text(segments: list[Segment], kind: TranscriptFormat) -> str:
-    """The transcript as WebVTT, SRT or plain text (one segment a line)."""
+def _vtt_line(text: str) -> str:
+    return _cue_text(text).replace("&", "&amp;").replace("<", "&lt;")
+
+
+def transcript_text(
+    segments: Sequence[Segment], kind: TranscriptFormat, duration: float | None = None
+) -> str:
+    """The transcript as WebVTT or SRT cues that follow subtitle norms, or as plain text in
+    paragraphs. `duration`, the media's length if known, bounds the last cue."""
     if kind == "txt":
-        return "".join(_cue_text(s.text) + "\n" for s in segments if s.text.strip())
-    cues: list[str] = []
-    for number, segment in enumerate((s for s in segments if s.text.strip()), start=1):
+        paragraphs = [" ".join(p.split()) for p in paragraphs_of(segments)]
+        return "\n\n".join(paragraphs) + "\n" if paragraphs else ""
+    blocks: list[str] = []
+    for number, cue in enumerate(cues_of(segments, duration), start=1):
         if kind == "vtt":
-            timing = f"{_clock(segment.start, '.')} --> {_clock(segment.end, '.')}"
-            text = _cue_text(segment.text).replace("&", "&amp;").replace("<", "&lt;")
-            cues.append(f"{timing}\n{text}\n")
+            timing = f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}"
+            lines = "\n".join(_vtt_line(line) for line in cue.lines)
+            blocks.append(f"{timing}\n{lines}\n")
         else:
-            timing = f"{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}"
-            cues.append(f"{number}\n{timing}\n{_cue_text(segment.text)}\n")
-    body = "\n".join(cues)
+            timing = f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}"
+            lines = "\n".join(_cue_text(line) for line in cue.lines)
+            blocks.append(f"{number}\n{timing}\n{lines}\n")
+    body = "\n".join(blocks)
     return f"WEBVTT\n\n{body}" if kind == "vtt" else body

@@ -480,7 +480,7 @@ def export(
         if kind == "json":
             detail = StatementDetail.with_transcript(statement, segments, settings.public_url)
             return detail.model_dump_json(indent=2)
-        return transcript_text(segments, kind)
+        return transcript_text(segments, kind, statement.duration)
 
     sys.stdout.write(_run(work))
 

@@ -10,7 +10,13 @@ from fastapi.responses import Response
 from api.deps import CatalogDep, SettingsDep
 from api.schemas import StatementPage, errors, links_to_statement
 from archive.errors import NotFound
-from archive.export import MEDIA_TYPES, StatementDetail, TranscriptFormat, transcript_text
+from archive.export import (
+    DOUBTFUL_BELOW,
+    MEDIA_TYPES,
+    StatementDetail,
+    TranscriptFormat,
+    transcript_text,
+)
 from archive.models import Statement, Status
 from archive.search import StatementView
 
@@ -52,9 +58,14 @@ def list_statements(
     operation_id="get_statement",
     response_model=StatementDetail,
     responses=errors(404, 422),
+    description=(
+        "One statement: its metadata and its transcript, segment by segment, word by word, with "
+        "times and Whisper's confidence in each word; words with a probability below "
+        f"{DOUBTFUL_BELOW} are marked `doubtful`, for a page to show as unsure."
+    ),
 )
 def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep) -> StatementDetail:
-    """One statement: its metadata and its transcript, segment by segment, with times."""
+    """One statement: its metadata and its transcript, word by word, with confidence."""
     statement = visible_statement(catalog, statement_id)
     segments = catalog.segments(statement.id)
     return StatementDetail.with_transcript(statement, segments, settings.public_url)
@@ -67,9 +78,10 @@ def get_statement(statement_id: str, catalog: CatalogDep, settings: SettingsDep)
     responses=errors(404, 422) | {200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
 def get_transcript(statement_id: str, kind: TranscriptFormat, catalog: CatalogDep) -> Response:
-    """The transcript as WebVTT or SRT subtitles, or as plain text."""
+    """The transcript as WebVTT or SRT subtitles cut to subtitle norms (at most 2 lines of 42
+    characters, 1 to 7 s, about 17 characters a second), or as plain text in paragraphs."""
     statement = visible_statement(catalog, statement_id)
-    body = transcript_text(catalog.segments(statement.id), kind)
+    body = transcript_text(catalog.segments(statement.id), kind, statement.duration)
     filename = f"{statement.id}.{kind}"
     return Response(
         body,
