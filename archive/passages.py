@@ -2,11 +2,17 @@
 
 Long enough that a two-word query spoken in one breath falls into one passage, short enough that
 a hit is a moment and far below any engine's limit of word positions per document.
+
+A passage is a run of consecutive segments and never splits one, so the catalog keeps a passage
+as a reference to the segments it covers (first position and count) and reads its words from
+them (`covered_segments` finds the runs; `spoken_words` is the one rule that turns a run into the
+passage's words, used both here and when reading): each word's timing is stored once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 
 from archive.models import Passage, Segment, Word
 
@@ -19,6 +25,40 @@ def _words_of(segment: Segment) -> tuple[Word, ...]:
     if segment.words:
         return segment.words
     return (Word(segment.start, segment.end, " " + segment.text.strip()),)
+
+
+def spoken_words(segments: Sequence[Segment]) -> tuple[Word, ...]:
+    """The words of a run of segments as a passage holds them: segments without text left out,
+    a segment without word timings one word of its whole text."""
+    return tuple(word for s in segments if s.text.strip() for word in _words_of(s))
+
+
+def covered_segments(
+    segments: Sequence[Segment],
+    passages: Sequence[Passage],
+    same: Callable[[Word, Word], bool] = operator.eq,
+) -> list[range]:
+    """Which segments each passage is made of: consecutive runs, in order, each starting at the
+    first segment with text after the previous run. ValueError when a passage's words are not
+    those of such a run (`same` compares two words): it was not built from these segments."""
+    runs: list[range] = []
+    at = 0
+    for passage in passages:
+        while at < len(segments) and not segments[at].text.strip():
+            at += 1
+        first, words = at, 0
+        while words < len(passage.words) and at < len(segments):
+            if segments[at].text.strip():
+                words += len(_words_of(segments[at]))
+            at += 1
+        covered = spoken_words(segments[first:at])
+        if len(covered) != len(passage.words) or not all(map(same, covered, passage.words)):
+            raise ValueError(
+                f"passage {passage.position} of statement {passage.statement_id} is not made of "
+                "the transcript's segments (build passages with archive.passages.build_passages)"
+            )
+        runs.append(range(first, at))
+    return runs
 
 
 def build_passages(
@@ -53,7 +93,7 @@ def build_passages(
             position=position,
             start=group[0].start,
             end=group[-1].end,
-            words=tuple(word for segment in group for word in _words_of(segment)),
+            words=spoken_words(group),
         )
         for position, group in enumerate(groups)
     ]

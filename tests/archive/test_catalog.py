@@ -140,11 +140,14 @@ def test_save_transcript_stores_segments_passages_and_metadata(catalog: Catalog)
     assert after.error is None
 
 
-def test_word_timestamps_are_stored_to_the_millisecond(catalog: Catalog) -> None:
+def test_word_times_are_stored_to_10_ms_and_probabilities_to_thousandths(
+    catalog: Catalog,
+) -> None:
+    """Whisper times words to 20 ms (faster-whisper rounds them to 10 ms): nothing is lost."""
     statement = new_statement(catalog, "https://example.org/ms")
     segment = Segment(1.0, 2.0, "Hallo", (Word(1.23456, 1.98765, " Hallo", 0.87654),))
     catalog.save_transcript(statement.id, Transcript("de", 2.0, (segment,)), [], None)
-    assert catalog.segments(statement.id)[0].words == (Word(1.235, 1.988, " Hallo", 0.877),)
+    assert catalog.segments(statement.id)[0].words == (Word(1.23, 1.99, " Hallo", 0.877),)
 
 
 def test_save_transcript_again_replaces_segments_and_passages(catalog: Catalog) -> None:
