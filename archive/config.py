@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     language: str = "de"
     compute_type: str = "int8"
     cpu_threads: int = Field(default=0, ge=0)
+    # Whisper also transcribes a statement whose source publishes captions, to report the WER
+    # between the two (the captions stay the transcript). Off: Whisper is the slow part.
+    whisper_with_captions: bool = False
     meili_url: str | None = None
     meili_key: str | None = None
     public_url: str | None = None

@@ -85,3 +85,4 @@ class Transcript:
     duration: float
     segments: tuple[Segment, ...] = field(default_factory=tuple)
     origin: str = TRANSCRIBED_BY_WHISPER  # or CAPTIONS_FROM_SOURCE
+    note: str | None = None  # what a reader should know of how it was made

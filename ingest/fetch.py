@@ -9,6 +9,7 @@ what it wrote. Metadata from sources is checked here, where it enters: dates bec
 from __future__ import annotations
 
 import errno
+import glob
 import hashlib
 import json
 import logging
@@ -43,6 +44,24 @@ _NOISE = (
 )
 # A sidecar's fields: all strings (null is the same as leaving the field out).
 SIDECAR_FIELDS = ("title", "municipality", "speaker", "published", "language", "page_url", "prompt")
+# Caption formats our parsers read (webvtt-py, `srt`), best first; a track in no known format
+# (a URL without a suffix) is read too, its format told by its content.
+CAPTION_FORMATS = ("vtt", "srt")
+_UNKNOWN_FORMATS = (None, "", "unknown_video")
+CAPTION_LIMIT = 10 << 20  # a two-hour SRT is about 150 KB
+
+
+@dataclass(frozen=True)
+class CaptionTrack:
+    """Captions the source publishes, not yet read: yt-dlp's `subtitles` (made by people; its
+    `automatic_captions` are never taken), a page's `<track>`, or a file beside a local one."""
+
+    name: str  # a URL or a path: named in every message about these captions
+    language: str | None  # a Whisper language code; None where the source does not say
+    label: str = ""  # the source's own name for the language ("de-DE", "Deutsch")
+    local_path: Path | None = None
+    data: str | None = None  # captions an extractor gave inline
+    http_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,11 +77,13 @@ class Candidate:
     uploader: str | None = None
     thumbnail: str | None = None
     extractor: str | None = None
-    language: str | None = None
+    language: str | None = None  # yt-dlp's: often the channel's, not the speech's
+    sidecar_language: str | None = None  # the sidecar's ('auto' asks for detection)
     municipality: str | None = None
     speaker: str | None = None
     prompt: str | None = None
     local_path: Path | None = None
+    captions: tuple[CaptionTrack, ...] = ()
     info: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -211,8 +232,77 @@ def probe_url(url: str) -> Candidate:
         thumbnail=info.get("thumbnail"),
         extractor=str(info.get("extractor_key") or info.get("extractor") or "").lower() or None,
         language=_language(info.get("language")),
+        captions=caption_tracks(info),
         info=info,
     )
+
+
+def caption_tracks(info: dict[str, Any]) -> tuple[CaptionTrack, ...]:
+    """The caption tracks yt-dlp found (its `subtitles`, never `automatic_captions`): for each
+    language the first entry in a format we read."""
+    subtitles = info.get("subtitles")
+    tracks: list[CaptionTrack] = []
+    for label, entries in (subtitles if isinstance(subtitles, dict) else {}).items():
+        if not isinstance(entries, list):
+            continue
+        readable = [e for e in entries if isinstance(e, dict) and (e.get("url") or e.get("data"))]
+        ranked = [e for ext in CAPTION_FORMATS for e in readable if e.get("ext") == ext]
+        ranked += [e for e in readable if e.get("ext") in _UNKNOWN_FORMATS]
+        if not ranked:
+            continue
+        entry = ranked[0]
+        headers = entry.get("http_headers")
+        tracks.append(
+            CaptionTrack(
+                name=str(entry.get("url") or f"{info.get('webpage_url')} ({label} captions)"),
+                language=_caption_language(label),
+                label=str(label),
+                data=entry["data"] if isinstance(entry.get("data"), str) else None,
+                http_headers=dict(headers) if isinstance(headers, dict) else {},
+            )
+        )
+    return tuple(tracks)
+
+
+def _caption_language(label: object) -> str | None:
+    """A track's language tag ("de", "de-DE") as a Whisper code; None for a label that is not
+    a tag (a page's `<track label="Deutsch">`)."""
+    if not isinstance(label, str):
+        return None
+    primary = re.split(r"[-_]", label.strip(), maxsplit=1)[0]
+    try:
+        code = language_code(primary)
+    except ValueError:
+        return None
+    return None if code == "auto" else code
+
+
+def read_captions(track: CaptionTrack) -> str:
+    """The text of a caption track: downloaded (through yt-dlp, with the headers the extractor
+    gave) or read from its file. UTF-8, else Windows-1252 (older German SRT files). FetchError
+    naming the track when it cannot be had."""
+    if track.data is not None:
+        return track.data
+    try:
+        if track.local_path is not None:
+            with open(track.local_path, "rb") as handle:
+                raw = handle.read(CAPTION_LIMIT + 1)
+        else:
+            request = yt_dlp.networking.Request(track.name, headers=track.http_headers)
+            with yt_dlp.YoutubeDL(_options()) as ydl, ydl.urlopen(request) as response:
+                raw = response.read(CAPTION_LIMIT + 1)
+    except (YoutubeDLError, OSError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise FetchError(
+            f"{track.name}: cannot read the captions ({_clean(str(reason))})"
+        ) from None
+    if len(raw) > CAPTION_LIMIT:
+        raise FetchError(f"{track.name}: larger than {CAPTION_LIMIT >> 20} MB; not captions")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.info("%s: not UTF-8; read as Windows-1252", track.name)
+        return raw.decode("cp1252", errors="replace")
 
 
 def download(
@@ -347,7 +437,32 @@ def probe_file(path: Path) -> Candidate:
     sidecar = path.with_suffix(".json")
     if sidecar.is_file():
         _apply_sidecar(candidate, sidecar)
+    candidate.captions = local_caption_tracks(path)
     return candidate
+
+
+def local_caption_tracks(path: Path) -> tuple[CaptionTrack, ...]:
+    """Caption files beside a local media file: `<stem>.vtt` or `.srt` (language not said), or
+    `<stem>.<language>.vtt` (as yt-dlp names them). A file whose middle part is not a language
+    tag belongs to other media (`talk.final.srt` to `talk.final.mp4`), not to `talk.mp4`."""
+    tracks: list[CaptionTrack] = []
+    try:
+        siblings = sorted(path.parent.glob(f"{glob.escape(path.stem)}.*"))
+    except OSError as error:
+        log.info("cannot look for captions beside %s: %s", path, error)
+        return ()
+    for sibling in siblings:
+        ext = sibling.suffix.lower().lstrip(".")
+        if ext not in CAPTION_FORMATS or not sibling.is_file():
+            continue
+        middle = sibling.name[len(path.stem) : -len(sibling.suffix)].lstrip(".")
+        language = _caption_language(middle) if middle else None
+        if middle and language is None:
+            continue
+        tracks.append(CaptionTrack(str(sibling), language, middle, local_path=sibling))
+    # Within a language, VTT before SRT, as for a remote source.
+    tracks.sort(key=lambda t: (t.label, CAPTION_FORMATS.index(Path(t.name).suffix.lower()[1:])))
+    return tuple(tracks)
 
 
 SIDECAR_LIMIT = 1 << 20
@@ -386,7 +501,7 @@ def _apply_sidecar(candidate: Candidate, sidecar: Path) -> None:
             code = language_code(values["language"])
         except ValueError as error:
             raise InvalidInput(f"{sidecar}: language: {error}") from None
-        candidate.language = None if code == "auto" else code
+        candidate.sidecar_language = code
     if "page_url" in values:
         url = values["page_url"].strip()
         parts = urlsplit(url)

@@ -28,12 +28,19 @@ from archive.config import Settings
 from archive.dates import PartialDate
 from archive.errors import DiskFull, InvalidInput, MediaError, StadtstimmeError, disk_full
 from archive.indexing import index_statement, is_fetched, is_indexed, is_transcribed
-from archive.models import Statement, Status
+from archive.models import Statement, Status, Transcript
 from archive.passages import build_passages
 from archive.search import Engine
 from archive.text import clean_text
 from ingest import fetch
 from ingest.media import probe_media
+from ingest.source_captions import (
+    BadCaptions,
+    choose_track,
+    load_captions,
+    transcript_text,
+    word_error_rate,
+)
 from ingest.transcribe import load_model, transcribe
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,8 @@ class Request:
     speaker: str | None = None
     published: PartialDate | None = None
     prompt: str | None = None
+    # The language set for the source this statement comes from (after the sidecar's).
+    source_language: str | None = None
     # Archive media that holds less than 95 % of the audio it declares (what there is of it).
     accept_partial: bool = False
 
@@ -287,12 +296,36 @@ class Pipeline:
     def _transcribed(self, context: Context) -> bool:
         return is_transcribed(context.statement)
 
+    def _languages(self, context: Context) -> list[str]:
+        """The language hints in the order they apply (ARCHITECTURE.md): the command's
+        --language, the sidecar, the source's setting, yt-dlp's `language` (often the
+        channel's, not the speech's), the setting."""
+        request, candidate = context.request, context.candidate
+        hints = (
+            request.language,
+            candidate.sidecar_language,
+            request.source_language,
+            candidate.language,
+            self.settings.language,
+        )
+        return [hint for hint in hints if hint]
+
     def _language(self, context: Context) -> str | None:
-        wanted = context.request.language or context.candidate.language or self.settings.language
+        """The spoken language to transcribe in; None to let Whisper detect it ('auto')."""
+        wanted = self._languages(context)[0]
         return None if wanted == "auto" else wanted
+
+    def _fallback_language(self, context: Context) -> str | None:
+        """Where the first hint is 'auto': the next one that names a language, taken where
+        Whisper's detection is below p 0.5."""
+        return next((hint for hint in self._languages(context)[1:] if hint != "auto"), None)
 
     def _transcribe(self, context: Context) -> None:
         assert context.media is not None
+        captions, rejected = self._source_captions(context)
+        if captions is not None and not self.settings.whisper_with_captions:
+            self._save_captions(context, captions, None)
+            return
         if self._model is None:
             self.reporter.message("loading the Whisper model")
             self._model = load_model(self.settings)
@@ -303,16 +336,67 @@ class Pipeline:
             language=self._language(context),
             prompt=context.request.prompt or context.candidate.prompt,
             progress=lambda done, total: self.reporter.advance(done, total),
+            fallback=self._fallback_language(context),
         )
+        if captions is not None:
+            self._save_captions(context, captions, transcript)
+            return
         passages = build_passages(context.statement.id, transcript.segments)
-        note = None if transcript.segments else NO_SPEECH
-        self.catalog.save_transcript(context.statement.id, transcript, passages, note)
+        note = _notes(transcript.note, None if transcript.segments else NO_SPEECH)
+        self.catalog.save_transcript(
+            context.statement.id, transcript, passages, _notes(note, rejected)
+        )
+
+    def _source_captions(self, context: Context) -> tuple[Transcript | None, str | None]:
+        """The source's own captions in the statement's language as its transcript, or None;
+        and, where the source's captions could not serve, the note saying why (Whisper then
+        transcribes instead, and the person ingesting is told)."""
+        tracks = context.candidate.captions
+        language = self._language(context)
+        track = choose_track(tracks, language)
+        if track is None:
+            if tracks:
+                log.info(
+                    "%s: captions in %s, none in the statement's language %s",
+                    context.request.target,
+                    ", ".join(t.label or t.name for t in tracks),
+                    language or "(unknown)",
+                )
+            return None, None
+        try:
+            code = track.language or language
+            if code is None:
+                raise BadCaptions(f"{track.name}: in a language neither the source nor you name")
+            transcript = load_captions(track, code, context.statement.duration)
+        except BadCaptions as error:
+            log.warning("%s; transcribing with Whisper instead", error.message)
+            self.reporter.message(f"{error.message}; transcribing with Whisper instead")
+            return None, f"the source's captions were not used: {error.message}"
+        self.reporter.message(f"transcript: the source's captions {track.name}")
+        return transcript, None
+
+    def _save_captions(
+        self, context: Context, captions: Transcript, whisper: Transcript | None
+    ) -> None:
+        """Keep the source's captions as the transcript; where Whisper ran as well, the note and
+        the log give the WER of Whisper's transcript against them."""
+        note = None
+        if whisper is not None:
+            rate = word_error_rate(transcript_text(captions), transcript_text(whisper))
+            note = f"Whisper's transcript differs from the source's captions by {rate:.1%} WER"
+            log.info("%s: %s", context.request.target, note)
+        passages = build_passages(context.statement.id, captions.segments)
+        self.catalog.save_transcript(context.statement.id, captions, passages, note)
 
     def _indexed(self, context: Context) -> bool:
         return is_indexed(context.statement)
 
     def _index(self, context: Context) -> None:
         index_statement(self.catalog, self.engine, context.statement.id)
+
+
+def _notes(*notes: str | None) -> str | None:
+    return "; ".join(note for note in notes if note) or None
 
 
 def _first(*values: str | None) -> str | None:

@@ -101,7 +101,8 @@ def test_sidecar_dates_keep_their_precision(
 def test_sidecar_language_and_page_url_are_taken(rede: Path) -> None:
     write_sidecar(rede, {"language": " EN ", "page_url": "https://www.koeln.de/rede"})
     candidate = fetch.probe_file(rede)
-    assert (candidate.language, candidate.page_url) == ("en", "https://www.koeln.de/rede")
+    assert (candidate.sidecar_language, candidate.page_url) == ("en", "https://www.koeln.de/rede")
+    assert candidate.language is None  # yt-dlp's language, kept apart from the sidecar's
 
 
 @pytest.mark.slow
