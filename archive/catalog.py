@@ -502,6 +502,7 @@ class Catalog:
             "updated_at": stamp,
         }
         del values["seq"]
+        del values["transcript_origin"]  # written with the transcript (save_transcript)
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self.transaction():

@@ -19,7 +19,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from archive.captions import cues_of, paragraphs_of
-from archive.models import Segment, Statement, Word
+from archive.models import (
+    CAPTIONS_FROM_SOURCE,
+    TRANSCRIBED_BY_WHISPER,
+    Segment,
+    Statement,
+    Word,
+)
 from archive.search import StatementView
 
 DOUBTFUL_BELOW = 0.5
@@ -67,13 +73,24 @@ class SegmentView(BaseModel):
 class StatementDetail(StatementView):
     """A statement with its transcript, segment by segment, word by word, with times."""
 
+    transcript_origin: Literal["whisper", "source"] | None = Field(
+        description="Who wrote the transcript: Whisper, or the source's own captions (made by "
+        "people, kept in place of a machine transcript); null before it is transcribed."
+    )
     segments: tuple[SegmentView, ...]
 
     @classmethod
     def with_transcript(
         cls, statement: Statement, segments: Sequence[Segment], public_url: str | None
     ) -> StatementDetail:
-        return cls.of(statement, public_url, segments=tuple(SegmentView.of(s) for s in segments))
+        origin = statement.transcript_origin
+        known = origin in (TRANSCRIBED_BY_WHISPER, CAPTIONS_FROM_SOURCE)
+        return cls.of(
+            statement,
+            public_url,
+            transcript_origin=origin if known else None,
+            segments=tuple(SegmentView.of(s) for s in segments),
+        )
 
 
 def timecode(seconds: float | None) -> str:

@@ -73,6 +73,7 @@ class Statement:
     created_at: str | None = None
     updated_at: str | None = None
     seq: int | None = None
+    transcript_origin: str | None = None  # who wrote the transcript (Transcript.origin)
 
 
 TRANSCRIBED_BY_WHISPER = "whisper"

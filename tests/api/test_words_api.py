@@ -32,6 +32,7 @@ def test_words_carry_probability_and_doubt(client: TestClient, archive: Archive)
         for outcome in archive.outcomes.values():
             sid = outcome.statement.id
             detail = client.get(f"/api/statements/{sid}").json()
+            assert detail["transcript_origin"] == "whisper"  # no source captions here
             stored = [w for s in catalog.segments(sid) for w in s.words]
             served = [w for s in detail["segments"] for w in s["words"]]
             assert len(served) == len(stored) > 0

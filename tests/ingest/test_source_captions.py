@@ -17,6 +17,7 @@ import pytest
 
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.export import StatementDetail
 from archive.models import CAPTIONS_FROM_SOURCE, TRANSCRIBED_BY_WHISPER, Status, Transcript
 from archive.search import Query
 from archive.search.engines import open_engine
@@ -388,6 +389,9 @@ def test_with_whisper_as_well_the_note_gives_the_wer_and_the_captions_stay(
     pipeline, statement_id, _ = ingest(settings, str(other), whisper_model)
     with pipeline.catalog as catalog:
         assert saved(catalog, statement_id).origin == CAPTIONS_FROM_SOURCE
+        statement = catalog.get(statement_id)
+        detail = StatementDetail.with_transcript(statement, catalog.segments(statement_id), None)
+        assert detail.transcript_origin == "source"  # what the API's statement detail says
         wrong_match = WER_NOTE.fullmatch(catalog.get(statement_id).note or "")
     assert wrong_match and float(wrong_match.group(1)) > 80
 
