@@ -643,7 +643,7 @@ class ParsedQuery:
         hyphenated ("Umbau" "arbeiten", "Weide-Zone" for Umbauarbeiten, Weidezone); both
         halves are then marked. Phrases are matched as written (see the module docstring)."""
         found = [self.matches_word(word) for word in spoken]
-        if not any(not clause.phrase for clause in self.positive):
+        if not self._apart:  # no word asked for is long enough to be said apart
             return found
         tokens = [_token(unicodedata.normalize("NFKC", word.strip())) for word in spoken]
         for n, token in enumerate(tokens):
@@ -657,9 +657,21 @@ class ParsedQuery:
                 found[n] = found[n + 1] = True
         return found
 
+    @cached_property
+    def _apart(self) -> tuple[str, ...]:
+        """The terms of single words asked for that are long enough to have been said apart."""
+        return tuple(
+            clause.terms[0]
+            for clause in self.positive
+            if not (clause.phrase or clause.prefix)
+            and len(fold(clause.written[0])) >= MIN_COMPOUND - 1
+        )
+
     def _matches_pair(self, first: str, second: str) -> bool:
         key = f"{first}\0{second}"
         found = self._matched.get(key)
+        if found is None and not any(t.startswith(fold(first)) for t in self._apart):
+            found = self._matched[key] = False  # stemming changes a term's end, not its start
         if found is None:
             joined = joined_term(first, second)
             found = joined is not None and any(
