@@ -24,8 +24,9 @@ lone "Ja." with its neighbour. A run of n words costs O(n·k) for k words per cu
 Two exceptions are documented because no cut can avoid them without shortening the text:
 a single unit longer than a line stands alone on its line; and speech faster than `MAX_CPS`
 that is already cut as far as the lines allow is shown until the next cue starts, which is as
-long as it can be (`Cue.held_to_limit`). A cue shorter than `MIN_SECONDS` only occurs where
-the next cue starts within that second and the two could not share one.
+long as it can be (`Cue.held_to_limit`); such a cue may then appear up to `MAX_LEAD_IN` before
+its first word, never over the cue before it. A cue shorter than `MIN_SECONDS` only occurs
+where the cues around it leave it no more time and the two could not share one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archive.models import Segment, Word
 
@@ -43,6 +44,9 @@ MIN_SECONDS = 1.0
 MAX_SECONDS = 7.0
 MAX_CPS = 17.0
 MAX_PAUSE = 1.5
+# A cue too short to read where the next one (or the media's end) follows at once may appear
+# this much before its first word.
+MAX_LEAD_IN = 1.0
 # A new paragraph of the plain text starts after a sentence that is followed by this much
 # silence, or once a paragraph holds this many characters (about five spoken sentences).
 PARAGRAPH_PAUSE = 1.5
@@ -190,7 +194,24 @@ def cues_of(segments: Iterable[Segment], duration: float | None = None) -> list[
         if after is not None:
             after = max(after, run[-1].end)
         cues.extend(_cut(run, after))
-    return cues
+    return _led_in(cues)
+
+
+def _led_in(cues: list[Cue]) -> list[Cue]:
+    """Cues that could not be held long enough (the next cue, or the media's end, came too
+    soon) start up to MAX_LEAD_IN earlier instead, never before the previous cue ends: a
+    last cue of 0.01 s at the very end of a sample (Whisper timed its words there) became
+    readable this way."""
+    led: list[Cue] = []
+    for cue in cues:
+        if cue.held_to_limit:
+            needed = max(MIN_SECONDS, len(cue.text) / MAX_CPS)
+            earliest = max(led[-1].end if led else 0.0, cue.start - MAX_LEAD_IN)
+            start = max(earliest, min(cue.start, cue.end - needed))
+            held = cue.end - start < needed - 1e-9
+            cue = replace(cue, start=start, held_to_limit=held)
+        led.append(cue)
+    return led
 
 
 def _cut(run: list[Word], after: float | None) -> list[Cue]:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from archive.captions import (
     MAX_CPS,
+    MAX_LEAD_IN,
     MAX_LINE_CHARS,
     MAX_LINES,
     MAX_PAUSE,
@@ -307,3 +308,29 @@ def test_a_single_word_longer_than_a_line_stands_alone() -> None:
     cues = cues_of([segment])
     assert (long,) in [c.lines for c in cues]
     check_norms(cues, [segment], None)
+
+
+def test_a_cue_at_the_very_end_of_the_media_starts_earlier_to_be_readable() -> None:
+    """Whisper may time the last words in the media's last instant: the cue then appears up to
+    MAX_LEAD_IN before them (never over the previous cue) instead of flashing for 10 ms."""
+    segments = [
+        Segment(
+            0.5, 1.5, " Guten Tag.", (Word(0.5, 1.0, " Guten", 0.9), Word(1.0, 1.5, " Tag.", 0.9))
+        ),
+        Segment(4.0, 4.01, " Danke.", (Word(4.0, 4.01, " Danke.", 0.9),)),
+    ]
+    first, last = cues_of(segments, duration=4.01)
+    assert last.text == "Danke."
+    assert last.end == pytest.approx(4.01)
+    assert last.start == pytest.approx(4.01 - MIN_SECONDS)
+    assert last.start >= 4.0 - MAX_LEAD_IN
+    assert last.start >= first.end and not last.held_to_limit
+    # Where the previous cue is held up to the last word's run, the lead-in stops at its end.
+    said = " Guten Tag, liebe Bürgerinnen und Bürger."  # 41 characters: held 2.4 s for 17 cps
+    close = [
+        Segment(0.5, 1.0, said, (Word(0.5, 1.0, said, 0.9),)),
+        Segment(2.6, 2.61, " Danke.", (Word(2.6, 2.61, " Danke.", 0.9),)),
+    ]
+    first, last = cues_of(close, duration=2.61)
+    assert first.end == pytest.approx(2.6)
+    assert last.start == pytest.approx(first.end)
