@@ -45,6 +45,11 @@ NO_SPEECH_DOUBT = 0.5
 CONFIDENT_LOGPROB = -0.8
 CONFIDENT_NO_SPEECH = 0.5
 CONFIDENT_WORD = 0.5
+# Faster than anyone speaks (German read speech runs at 12-20 characters a second): a sample's
+# last 0.38 s held "Die Bauarbeiten, die Bauarbeiten, sind von der Bauform mit fliegert." (180
+# a second) after the real speech had ended. Twice this is dropped even when confident.
+MAX_SPOKEN_CPS = 40.0
+FAST_MIN_CHARS = 20  # a short word said quickly ("Danke." in 0.3 s) is no invention
 # The same n-gram this many times in a row, covering at least half the words, is a loop.
 LOOP_REPEATS = 4
 
@@ -69,6 +74,7 @@ class Decoded:
     no_speech_prob: float
     compression_ratio: float
     word_probabilities: tuple[float, ...]
+    seconds: float = 0.0  # how long the model says it was spoken (0: unknown)
 
     @property
     def word_probability(self) -> float:
@@ -118,6 +124,10 @@ def invented(segment: Decoded) -> str | None:
         return f"compression ratio {segment.compression_ratio:.2f} > {COMPRESSION_LIMIT}"
     if _loops(words):
         return "a repeated loop"
+    if segment.seconds > 0 and len(text) >= FAST_MIN_CHARS:
+        rate = len(text) / segment.seconds
+        if rate > 2 * MAX_SPOKEN_CPS or (rate > MAX_SPOKEN_CPS and not confident(segment)):
+            return f"{rate:.0f} characters a second: faster than anyone speaks"
     return None
 
 

@@ -254,6 +254,7 @@ def _kept(raw: Any, checked: list[speech.Span]) -> Segment | None:
         no_speech_prob=float(raw.no_speech_prob),
         compression_ratio=float(raw.compression_ratio),
         word_probabilities=tuple(w.probability for w in words),
+        seconds=float(raw.end) - float(raw.start),
     )
     start, end = float(raw.start), float(raw.end)
     reason = speech.invented(decoded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import wave
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,16 @@ def test_pipeline_stores_no_speech_and_the_language_note(
         statement = spoken.statement
         assert statement.language == "de"
         assert statement.note and "language detection was unsure" in statement.note
+
+
+def test_text_faster_than_anyone_speaks_is_invented() -> None:
+    """A sample's last 0.38 s held 69 characters after the real speech had ended."""
+    said = " Die Bauarbeiten, die Bauarbeiten, sind von der Bauform mit fliegert."
+    doubtful = replace(decoded(said, logprob=-1.1), seconds=0.38)
+    assert (speech.invented(doubtful) or "").endswith("faster than anyone speaks")
+    sure = replace(decoded(said), seconds=0.38)  # confident, yet 180 characters a second
+    assert speech.invented(sure) is not None
+    # Fast but possible speech, and a short word said quickly, are kept.
+    assert speech.invented(replace(decoded(said, logprob=-1.1), seconds=3.0)) is None
+    assert speech.invented(replace(decoded(" Danke schön.", logprob=-1.1), seconds=0.2)) is None
+    assert speech.invented(replace(decoded(said), seconds=1.2)) is None  # 57 a second, confident
