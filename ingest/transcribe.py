@@ -141,6 +141,11 @@ def _check(
         beam_size=5,
         condition_on_previous_text=False,
         clip_timestamps=[t for span in spans for t in span],
+        # No fallback to higher temperatures: the dropped-audio check keeps only confident
+        # text, which needs none, and the unwritten-audio check is a second chance, not a
+        # second full decode (with fallbacks, checks on one clip of 31 cost the pipeline 0.95
+        # -> 0.87 of raw's speed).
+        temperature=0.0,
     )
     return generator
 
