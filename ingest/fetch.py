@@ -170,17 +170,22 @@ def _date(info: dict[str, Any]) -> PartialDate | None:
     return None
 
 
-def _language(value: object) -> str | None:
-    """A source's language tag ('de', 'de-DE') as a code Whisper knows, or None (logged)."""
+def _tag_code(value: object) -> str | None:
+    """A language tag ('de', 'de-DE') as a code Whisper knows; None for no tag or 'auto';
+    ValueError for a tag Whisper does not know."""
     if not isinstance(value, str) or not value.strip():
         return None
-    primary = re.split(r"[-_]", value.strip(), maxsplit=1)[0]
+    code = language_code(re.split(r"[-_]", value.strip(), maxsplit=1)[0])
+    return None if code == "auto" else code
+
+
+def _language(value: object) -> str | None:
+    """A source's language tag as a code Whisper knows, or None (logged)."""
     try:
-        code = language_code(primary)
+        return _tag_code(value)
     except ValueError:
         log.info("ignoring the source's language %r: not a language Whisper knows", value)
         return None
-    return None if code == "auto" else code
 
 
 def _media_url(info: dict[str, Any]) -> str | None:
@@ -267,14 +272,10 @@ def caption_tracks(info: dict[str, Any]) -> tuple[CaptionTrack, ...]:
 def _caption_language(label: object) -> str | None:
     """A track's language tag ("de", "de-DE") as a Whisper code; None for a label that is not
     a tag (a page's `<track label="Deutsch">`)."""
-    if not isinstance(label, str):
-        return None
-    primary = re.split(r"[-_]", label.strip(), maxsplit=1)[0]
     try:
-        code = language_code(primary)
+        return _tag_code(label)
     except ValueError:
         return None
-    return None if code == "auto" else code
 
 
 def read_captions(track: CaptionTrack) -> str:
