@@ -6,6 +6,7 @@ import errno
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -54,6 +55,24 @@ class Settings(BaseSettings):
     public_url: str | None = None
     admin_token: str | None = None
 
+    # What the archive keeps of each statement's media: the video (at most max_height lines),
+    # only its audio, or nothing (the page then links to, or embeds on a click, the original).
+    keep: Literal["video", "audio", "none"] = "video"
+    max_height: int = Field(default=720, ge=144, le=4320)
+
+    # The public site, as the operator sets it. Each of intro, imprint, privacy and
+    # accessibility is an http(s) URL to link to, or the path of a Markdown file the site shows
+    # (read once at start; a missing file stops the start, naming it). intro may also be
+    # Markdown text itself.
+    site_name: str = "Stadtstimme"
+    site_operator: str | None = None  # who runs the archive, named on every page
+    intro: str | None = None
+    imprint: str | None = None  # Impressum
+    privacy: str | None = None  # Datenschutzerklärung
+    accessibility: str | None = None  # Erklärung zur Barrierefreiheit
+    report_email: str | None = None  # where readers report an error in a transcript (mailto)
+    files_origin: str | None = None  # where local files came from, linked where no page_url is
+
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
@@ -67,6 +86,26 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"public_url must start with http:// or https://, not {value!r}")
         return value.rstrip("/")
+
+    @field_validator("report_email")
+    @classmethod
+    def _report_email(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        address = value.strip().removeprefix("mailto:")
+        local, at, domain = address.partition("@")
+        if not (local and at and "." in domain) or any(c in address for c in " <>\"'?&"):
+            raise ValueError(f"report_email must be an e-mail address, not {value!r}")
+        return address
+
+    @field_validator("files_origin")
+    @classmethod
+    def _files_origin(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"files_origin must start with http:// or https://, not {value!r}")
+        return value
 
     @property
     def catalog_path(self) -> Path:

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException
 
-from api.deps import CatalogDep, SettingsDep
-from api.routes.statements import visible_statement
+from api.deps import CatalogDep, SettingsDep, visible_statement
 from api.schemas import errors
 from archive.errors import NotFound
 

@@ -12,9 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogDep, EngineDep
-from api.routes.search import SearchQueryDep
-from api.routes.statements import visible_statement
+from api.deps import CatalogDep, EngineDep, SearchQueryDep, visible_statement
 from api.templating import templates
 from archive import search as searching
 from archive.dates import PartialDate

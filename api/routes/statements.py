@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import CatalogDep, SettingsDep, visible_statement
 from api.schemas import StatementPage, errors, links_to_statement
-from archive.errors import NotFound
 from archive.export import (
     DOUBTFUL_BELOW,
     MEDIA_TYPES,
@@ -17,18 +16,9 @@ from archive.export import (
     TranscriptFormat,
     transcript_text,
 )
-from archive.models import Statement, Status
 from archive.search import StatementView
 
 router = APIRouter(tags=["statements"])
-
-
-def visible_statement(catalog: CatalogDep, statement_id: str) -> Statement:
-    """A statement the public may see: indexed, not hidden, not failed."""
-    statement = catalog.find(statement_id)
-    if statement is None or statement.status != Status.INDEXED:
-        raise NotFound(f"no statement with id {statement_id!r}")
-    return statement
 
 
 @router.get(
