@@ -6,7 +6,7 @@ DEMO_DATA ?= data/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -v
+
+# After changing a page's strings: extract them, then translate the new ones in both catalogues.
+messages: $(VENV)/.test-installed
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -o api/locale/messages.pot .
+	for lang in de en; do $(BIN)/pybabel update --no-fuzzy-matching -i api/locale/messages.pot -d api/locale -l $$lang; done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody, ErrorOut
-from api.templating import templates
+from api.templating import render
 from archive.analysis import load_models
 from archive.catalog import Catalog
 from archive.config import Settings, get_settings
@@ -55,7 +55,7 @@ def error_response(
     if _wants_json(request):
         body = ErrorOut(error=ErrorBody(code=code, message=message))
         return JSONResponse(body.model_dump(), status_code=status, headers=headers)
-    return templates.TemplateResponse(
+    return render(
         request,
         "error.html",
         {"status": status, "message": message},

@@ -1,14 +1,48 @@
-"""Jinja2 templates (autoescaped) and the filters the pages use."""
+"""Jinja2 templates (autoescaped), the filters the pages use, and render() in the request's
+language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
 
+from api import i18n
 from archive.export import timecode
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
 templates.env.filters["timecode"] = timecode
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The template rendered in the request's language (`lang` in its context), which the
+    response also names in Content-Language and varies by."""
+    language = i18n.language_of(request)
+    token = i18n.using(language)
+    try:
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {"lang": language, "site_name": request.app.state.settings.site_name, **context},
+            status_code=status_code,
+            headers=dict(headers or {}),
+        )
+    finally:
+        i18n.reset(token)
+    response.headers["content-language"] = language
+    response.headers["vary"] = "Accept-Language, Cookie"
+    return response

@@ -236,6 +236,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     _repair_dates,
     # 5: word timings stored once (in the segments); who wrote a statement's transcript
     _words_once,
+    # 6: what media is kept (video or audio; earlier releases kept audio), and a poster still
+    """
+    ALTER TABLE statements ADD COLUMN media_kind TEXT;
+    ALTER TABLE statements ADD COLUMN poster_file TEXT;
+    UPDATE statements SET media_kind = 'audio' WHERE media_file IS NOT NULL;
+    """,
 )
 
 _STATEMENT_COLUMNS = tuple(f.name for f in fields(Statement))
@@ -503,6 +509,8 @@ class Catalog:
         }
         del values["seq"]
         del values["transcript_origin"]  # written with the transcript (save_transcript)
+        for kept in ("media_kind", "poster_file"):  # written when the media lands
+            del values[kept]
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self.transaction():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from archive.dates import PartialDate
+
+MediaKind = Literal["video", "audio"]
 
 
 class Status(StrEnum):
@@ -74,6 +76,9 @@ class Statement:
     updated_at: str | None = None
     seq: int | None = None
     transcript_origin: str | None = None  # who wrote the transcript (Transcript.origin)
+    # What the archive keeps in media_file: "video" or "audio"; None when it keeps nothing.
+    media_kind: MediaKind | None = None
+    poster_file: str | None = None  # a still of the video (media_dir relative), for the pages
 
 
 TRANSCRIBED_BY_WHISPER = "whisper"

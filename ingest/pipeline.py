@@ -289,6 +289,7 @@ class Pipeline:
             statement.id,
             status=Status.FETCHED,
             media_file=media.name,
+            media_kind="audio",
             duration=info.duration or statement.duration,
             error=None,
         )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import CatalogDep, EngineDep, SearchQueryDep, visible_statement
-from api.templating import templates
+from api.templating import render
 from archive import search as searching
 from archive.dates import PartialDate
 from archive.models import Statement
@@ -34,7 +34,7 @@ def home(
         results = searching.search(catalog, engine, query, None)
     else:
         _, recent = catalog.list_statements(limit=20)
-    return templates.TemplateResponse(
+    return render(
         request,
         "search.html",
         {
@@ -99,7 +99,7 @@ def statement_page(
     t: Annotated[float, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     statement = visible_statement(catalog, statement_id)
-    return templates.TemplateResponse(
+    return render(
         request,
         "statement.html",
         {"statement": statement, "segments": catalog.segments(statement.id), "t": int(t)},

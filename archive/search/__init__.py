@@ -198,12 +198,15 @@ class StatementView(BaseModel):
     thumbnail: str | None
     note: str | None
     link: str = Field(description="The statement's page.")
-    media: str = Field(description="The archived audio.")
+    media: str | None = Field(description="The archived video or audio; null when none is kept.")
+    media_kind: Literal["video", "audio"] | None = Field(description="What `media` holds.")
+    poster: str | None = Field(description="A still of the archived video.")
 
     @classmethod
     def of(cls, statement: Statement, public_url: str | None, **more: Any) -> Self:
         """The view of a catalog statement; `more` fills the fields a subclass adds."""
-        media = f"/media/{statement.id}"
+        base = public_url or ""
+        kept = statement.media_file is not None and statement.media_kind is not None
         return cls(
             id=statement.id,
             title=statement.title,
@@ -217,7 +220,9 @@ class StatementView(BaseModel):
             thumbnail=statement.thumbnail,
             note=statement.note,
             link=statement_link(statement.id, None, public_url),
-            media=f"{public_url}{media}" if public_url else media,
+            media=f"{base}/media/{statement.id}" if kept else None,
+            media_kind=statement.media_kind if kept else None,
+            poster=f"{base}/media/{statement.id}/poster.jpg" if statement.poster_file else None,
             **more,
         )
 
