@@ -122,11 +122,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return error_response(request, 500, "internal", "internal error; it has been logged")
 
-    from api.routes import media, pages, search, statements
+    from api.routes import media, pages, search, statement_page, statements
 
     app.include_router(search.router, prefix="/api")
     app.include_router(statements.router, prefix="/api")
     app.include_router(media.router)
     app.include_router(pages.router, default_response_class=HTMLResponse)
+    app.include_router(statement_page.router, default_response_class=HTMLResponse)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -4,14 +4,17 @@ language."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api import i18n
+from archive.dates import PartialDate
 from archive.export import timecode
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -19,7 +22,23 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True
 )
+
+
+def date_long(value: PartialDate | None) -> str:
+    """A date as people write it in the page's language: "3. Februar 2026", "Februar 2026",
+    "2026" (German); "3 February 2026" (English); empty when unknown."""
+    if value is None:
+        return ""
+    language = i18n.current()
+    if value.month is None:
+        return str(value.year)
+    if value.day is None:
+        return format_date(date(value.year, value.month, 1), "LLLL y", locale=language)
+    return format_date(date(value.year, value.month, value.day), "long", locale=language)
+
+
 templates.env.filters["timecode"] = timecode
+templates.env.filters["date_long"] = date_long
 
 
 def render(

@@ -6,13 +6,12 @@ They call the same functions as the JSON API and are templates over their result
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogDep, EngineDep, SearchQueryDep, visible_statement
+from api.deps import CatalogDep, EngineDep, SearchQueryDep
 from api.templating import render
 from archive import search as searching
 from archive.dates import PartialDate
@@ -89,18 +88,3 @@ def trend_bars(trend: dict[str, int]) -> list[tuple[str, int, float]]:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     peak = max(passages for _, passages in periods)
     return [(period, passages, passages / peak) for period, passages in periods]
-
-
-@router.get("/statements/{statement_id}")
-def statement_page(
-    request: Request,
-    statement_id: str,
-    catalog: CatalogDep,
-    t: Annotated[float, Query(ge=0, le=1_000_000)] = 0,
-) -> Response:
-    statement = visible_statement(catalog, statement_id)
-    return render(
-        request,
-        "statement.html",
-        {"statement": statement, "segments": catalog.segments(statement.id), "t": int(t)},
-    )
