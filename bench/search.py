@@ -32,11 +32,11 @@ Then, on a fresh connection (as the API would open one) and with the analyser's 
 long-running server has them: the forms table loaded, then up to WARM_PASSAGES passages
 analysed), it times the full `search()` call (page 1, 10 per page; facets and the monthly trend
 are always computed) for each kind of query, over --queries distinct queries after one warm-up
-query. The queries are chosen with the tantivy index itself: the did-you-mean vocabulary (the
-index's `terms` field) gives candidate words by the passages that hold them, and each
-candidate's passages are counted exactly with the engine's own query (archive.search.tantivy's
-QueryBuilder: the word, or its compound parts), so a share is that of the passages the query
-matches:
+query. The queries are chosen with the tantivy index itself: the words said (the index's
+`terms` field, the did-you-mean vocabulary less the metadata's words) give candidate words by
+the passages that hold them, and each candidate's passages are counted exactly with the
+engine's own query (archive.search.tantivy's QueryBuilder: the word, or its compound parts), so
+a share is that of the passages the query matches:
 - rare: a word in at least one but fewer than 0.1 % of the passages;
 - common: a word in >= 10 % (from the Zipf head);
 - phrase: two adjacent words of a stored passage. A phrase of stop-words is one whose every word
@@ -47,7 +47,11 @@ matches:
 - filtered: a common word filtered by municipality (drawn as often as it has statements);
 - faceted: a common word (facet counts checked);
 - grouped: a common word, newest first;
-- trend: a common word within a date range of one to three years.
+- trend: a common word within a date range of one to three years;
+- metadata: words of the statements' metadata, which search covers too (titles "Videobotschaft
+  N", municipalities "Gemeinde N", speakers "Sprecherin N-K"), in turn: "Videobotschaft" (in
+  every title: every statement found by its metadata alone, the broadest case), a municipality,
+  a speaker and one title.
 It prints p50, p95 and max, the share of time spent in garbage collections, p95 less
 collections, the p50 of the process's CPU time in the call (well below the p50 when other
 processes held the cores: the figures are then the machine's, not the engine's), and the mean
@@ -107,6 +111,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tantivy
 import wordfreq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -145,7 +150,17 @@ GOAL_BROAD_MS = 150.0  # phrases of stop-words, prefixes of 3-4 letters
 GOAL_PASSAGES_PER_S = 5_000.0
 GOAL_INDEX_MIB_PER_MILLION = 250.0
 GOAL_CATALOG_KB_PER_PASSAGE = 4.5
-KINDS = ("rare", "common", "phrase", "prefix", "filtered", "faceted", "grouped", "trend")
+KINDS = (
+    "rare",
+    "common",
+    "phrase",
+    "prefix",
+    "filtered",
+    "faceted",
+    "grouped",
+    "trend",
+    "metadata",
+)
 RANKED_KINDS = ("rare", "common", "phrase", "prefix")  # top-10 agreement: no filter, relevance
 TOP = 10
 INDEX_FOLDER = "tantivy"  # the index root beside the catalog (as the previous version named it)
@@ -703,8 +718,17 @@ class Said:
 
 
 def vocabulary(engine: TantivyEngine) -> list[Said]:
-    """Every indexed word, most passages first (ties by term)."""
-    found = [Said(*row) for row in engine.vocabulary.starting_with("", ALL_TERMS)]
+    """Every word said, most passages first (ties by term): the `terms` field's dictionary,
+    counted over live passages. Not the did-you-mean vocabulary, which holds the metadata's
+    words too: the queries are those chosen before metadata was searched."""
+    handle = engine._current()
+    if handle is None:
+        raise SystemExit(f"no search index in {engine.root}")
+    counted: list[tuple[str, int]] = handle.searcher().terms_with_prefix(
+        "terms", "", filter_query=tantivy.Query.all_query(), limit=ALL_TERMS
+    )
+    spelled = engine.spellings([found for found, n in counted if n > 0])
+    found = [Said(t, spelled.get(t, t), n) for t, n in counted if n > 0]
     return sorted(found, key=lambda said: (-said.passages, said.term))
 
 
@@ -802,6 +826,22 @@ def date_range(rng: random.Random) -> tuple[PartialDate, PartialDate]:
     return PartialDate.of(start), PartialDate.of(end)
 
 
+def metadata_queries(statements: int, wanted: int, rng: random.Random) -> list[Query]:
+    """Queries that match statements' metadata (see the module docstring), in turn."""
+    texts = []
+    for i in range(wanted):
+        place = rng.randint(1, MUNICIPALITIES)
+        texts.append(
+            [
+                "Videobotschaft",
+                f"Gemeinde {place}",
+                f"Sprecherin {place}-{rng.randint(1, SPEAKERS_PER_MUNICIPALITY)}",
+                f"Videobotschaft {rng.randint(1, statements)}",
+            ][i % 4]
+        )
+    return [Query(text, per_page=PER_PAGE) for text in texts]
+
+
 def rotated(items: Sequence[str], by: int) -> list[str]:
     return list(items[by:]) + list(items[:by])
 
@@ -858,6 +898,7 @@ def query_sets(
             "faceted": [Query(w, per_page=PER_PAGE) for w in rotated(words_, len(words_) // 2)],
             "grouped": [Query(w, sort="newest", per_page=PER_PAGE) for w in words_[::-1]],
             "trend": trend,
+            "metadata": metadata_queries(statements, wanted, rng),
         },
         subsets={
             "phrase": {"of stop-words": stop, "others": others},
@@ -915,6 +956,10 @@ def note(kind: str, results: Sequence[Results]) -> str:
             for r in results
         )
         return f"newest first {ordered}/{len(results)}"
+    if kind == "metadata":
+        named = sum(bool(h.matched_in) for r in results for h in r.statements)
+        shown = sum(len(r.statements) for r in results)
+        return f"hits shown matching in metadata {named}/{shown}"
     empty = sum(r.total == 0 for r in results)
     return f"no hits {empty}/{len(results)}" if empty else ""
 

@@ -425,6 +425,11 @@ def search_command(
         if details:
             head.append(f"  {details}", style="dim")
         out.print(head)
+        if hit.matched_in:
+            said = " and ".join(f"the {field}" for field in hit.matched_in)
+            out.print(Text(f"  found in {said}", style="dim"))
+            if not hit.passages:
+                out.print(Text(f"         {hit.link}", style="dim"), soft_wrap=True)
         for passage in hit.passages:
             line = Text(f"  {timecode(passage.second)}  ", style="cyan")
             line.append_text(_marked(passage.snippet_html))
@@ -602,6 +607,9 @@ def serve(
 
     def check() -> None:
         settings = _settings(write=False)
+        from api.site import load_site
+
+        load_site(settings)  # an intro, imprint, … that names no URL and no readable file
         with _open_reading(settings) as catalog:
             open_engine(settings, catalog)  # a Meilisearch server that cannot be reached stops here
 

@@ -29,6 +29,8 @@ from yt_dlp.utils import YoutubeDLError
 from archive.config import language_code
 from archive.dates import PartialDate, parse_date
 from archive.errors import DiskFull, FetchError, InvalidInput, disk_full
+from archive.models import MediaKind
+from ingest import media
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,31 @@ def _options(**extra: Any) -> dict[str, Any]:
         "format": "bestaudio/best",
         **extra,
     }
+
+
+def selection(keep: media.Keep, max_height: int) -> dict[str, Any]:
+    """yt-dlp's format selection for what the archive keeps. Video: the best video of at most
+    max_height lines with the best audio, merged; among those H.264/AAC first (MP4 plays in
+    every browser), the resolution before the codec. Where the source has nothing that small,
+    the smallest larger one (it is scaled down after). Audio and none: the audio alone."""
+    if keep != "video":
+        return {"format": "bestaudio/best"}
+    height = f"[height<=?{max_height}]"
+    return {
+        "format": f"bv{height}+ba/b{height}/bv+ba/b/ba",
+        "format_sort": [f"res:{max_height}", "vcodec:h264", "acodec:aac"],
+        # merged into MP4 (H.264/AAC) or WebM (VP9/Opus); other mixes into Matroska, which
+        # media.plan remuxes into one of the two
+        "merge_output_format": "mp4/webm/mkv",
+    }
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A file landed in the media folder, and what it holds."""
+
+    path: Path
+    kind: MediaKind
 
 
 def _date(info: dict[str, Any]) -> PartialDate | None:
@@ -312,8 +339,12 @@ def download(
     media_dir: Path,
     name: str,
     progress: ByteProgress | None = None,
-) -> Path:
-    """Download the candidate's audio (or whole media where there is no audio-only format).
+    *,
+    keep: media.Keep = "video",
+    max_height: int = 720,
+) -> Kept:
+    """Download what the archive keeps of the candidate (`selection`), made fit to serve
+    (`media.plan`).
 
     DiskFull when the file system has no room for it; what was downloaded is removed then, as
     after any failure."""
@@ -334,6 +365,7 @@ def download(
         outtmpl={"default": str(work / "media.%(ext)s")},
         progress_hooks=[hook],
         overwrites=True,
+        **selection(keep, max_height),
     )
     try:
         _make_work(work, expected)
@@ -359,7 +391,50 @@ def download(
     if path is None or not path.is_file():
         shutil.rmtree(work, ignore_errors=True)
         raise FetchError(f"{candidate.page_url}: the download produced no file")
-    return _land(path, media_dir, name)
+    return _keep(path, path, work, media_dir, name, keep, max_height, source)
+
+
+def _keep(
+    source: Path,
+    staged: Path | None,
+    work: Path,
+    media_dir: Path,
+    name: str,
+    keep: media.Keep,
+    max_height: int,
+    label: str,
+) -> Kept:
+    """Land what the archive keeps of `source`: `staged` (a whole copy or download of it in
+    the work folder) where it is fit as it is, else what FFmpeg makes of it (media.plan) in
+    the work folder. None for `staged`: the source is outside the work folder, copied then.
+    DiskFull where the disk fills; the work folder is removed after any failure."""
+    how = media.plan(media.streams(source), keep, max_height)
+    verb = "convert" if how.args else "copy"
+    needed: int | None = None
+    try:
+        if staged is None:
+            needed = None if how.args else source.stat().st_size
+            _make_work(work, needed)
+        if how.args:
+            converted = work / f"kept{how.suffix}"
+            media.convert(source, converted, how, label)
+            if staged is not None:
+                staged.unlink()  # its room is wanted more than the file
+            staged = converted
+        elif staged is None:
+            staged = work / f"media{source.suffix}"
+            shutil.copyfile(source, staged)
+    except OSError as error:
+        shutil.rmtree(work, ignore_errors=True)
+        if disk_full(error):
+            raise _disk_full(verb, label, work, needed) from None
+        raise FetchError(
+            f"fetch: cannot {verb} {label} into {work.parent} ({error.strerror or error})"
+        ) from error
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Kept(_land(staged, media_dir, name), how.kind)
 
 
 def _unreadable(url: str, error: Exception) -> FetchError:
@@ -519,27 +594,22 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), type(value).__name__)
 
 
-def copy_file(candidate: Candidate, work: Path, media_dir: Path, name: str) -> Path:
-    """Copy a local file into the archive: to a work folder first, then renamed into place.
+def copy_file(
+    candidate: Candidate,
+    work: Path,
+    media_dir: Path,
+    name: str,
+    *,
+    keep: media.Keep = "video",
+    max_height: int = 720,
+) -> Kept:
+    """Keep a local file in the archive: the file itself where it is fit as it is (copied to a
+    work folder first, then renamed into place), else what FFmpeg makes of it (`media.plan`),
+    written to the work folder first too.
 
-    DiskFull, before anything is written where the file system has too little room, or when it
-    fills while copying; the partial copy is removed then, as after any failure."""
-    assert candidate.local_path is not None
+    DiskFull, before anything is written where the file system has too little room for a copy,
+    or when it fills while copying or converting; what was written is removed then, as after
+    any failure."""
     source = candidate.local_path
-    size: int | None = None
-    try:
-        size = source.stat().st_size
-        _make_work(work, size)
-        staged = work / f"media{source.suffix}"
-        shutil.copyfile(source, staged)
-    except OSError as error:
-        shutil.rmtree(work, ignore_errors=True)
-        if disk_full(error):
-            raise _disk_full("copy", str(source), work, size) from None
-        raise FetchError(
-            f"fetch: cannot copy {source} into {work.parent} ({error.strerror or error})"
-        ) from error
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return _land(staged, media_dir, name)
+    assert source is not None
+    return _keep(source, None, work, media_dir, name, keep, max_height, str(source))

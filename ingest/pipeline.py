@@ -33,7 +33,7 @@ from archive.passages import build_passages
 from archive.search import Engine
 from archive.text import clean_text
 from ingest import fetch
-from ingest.media import probe_media
+from ingest.media import make_poster, probe_media
 from ingest.source_captions import (
     BadCaptions,
     choose_track,
@@ -46,6 +46,7 @@ from ingest.transcribe import load_model, transcribe
 log = logging.getLogger(__name__)
 
 NO_SPEECH = "no speech detected"
+POSTER_SUFFIX = "-poster.jpg"  # beside the media file: "<id>-poster.jpg"
 
 
 class Reporter(Protocol):
@@ -118,6 +119,7 @@ class Pipeline:
         self.stages: list[Stage] = [
             ("fetch", self._fetched, self._fetch),
             ("transcribe", self._transcribed, self._transcribe),
+            ("drop media", self._dropped, self._drop),
             ("index", self._indexed, self._index),
         ]
 
@@ -252,26 +254,41 @@ class Pipeline:
 
     def _fetched(self, context: Context) -> bool:
         context.media = self._media_path(context)
-        return is_fetched(context.statement, self.settings.media_dir)
+        statement = context.statement
+        # keep=none: once transcribed, the media it was fetched for is not wanted (again)
+        unwanted = is_transcribed(statement) and statement.media_kind is None
+        return unwanted or is_fetched(statement, self.settings.media_dir)
 
     def _fetch(self, context: Context) -> None:
+        """Land the media the archive keeps (settings.keep) and, for video, its poster; only
+        then record them, so that a crash before leaves nothing recorded that is not whole."""
         statement = context.statement
         work = self.settings.work_dir / statement.id
+        keep, height = self.settings.keep, self.settings.max_height
+        self._remove_media(statement)  # what an earlier, failed attempt may have left
         try:
             if context.candidate.local_path is not None:
-                media = fetch.copy_file(
-                    context.candidate, work, self.settings.media_dir, statement.id
+                kept = fetch.copy_file(
+                    context.candidate,
+                    work,
+                    self.settings.media_dir,
+                    statement.id,
+                    keep=keep,
+                    max_height=height,
                 )
             else:
-                media = fetch.download(
+                kept = fetch.download(
                     context.candidate,
                     work,
                     self.settings.media_dir,
                     statement.id,
                     progress=lambda done, total: self.reporter.advance(done, total),
+                    keep=keep,
+                    max_height=height,
                 )
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        media = kept.path
         try:
             info = probe_media(
                 media, context.request.target, accept_partial=context.request.accept_partial
@@ -284,15 +301,49 @@ class Pipeline:
                 f"{context.request.target}: archiving the {info.decoded:.1f} s that decode of "
                 f"the {info.declared:.1f} s it declares (--accept-partial)"
             )
+        poster = self._poster(media, statement.id, info.duration) if kept.kind == "video" else None
         context.media = media
         self.catalog.update(
             statement.id,
             status=Status.FETCHED,
             media_file=media.name,
-            media_kind="audio",
+            # None: fetched only to be transcribed, then dropped (keep=none)
+            media_kind=None if keep == "none" else kept.kind,
+            poster_file=poster,
             duration=info.duration or statement.duration,
             error=None,
         )
+
+    def _poster(self, video: Path, statement_id: str, duration: float | None) -> str | None:
+        """The poster's file name, or None where FFmpeg made none: a statement without a poster
+        is still whole (logged, not failed)."""
+        target = self.settings.media_dir / f"{statement_id}{POSTER_SUFFIX}"
+        try:
+            make_poster(video, target, duration)
+        except (MediaError, OSError) as error:
+            log.warning("no poster for %s: %s", statement_id, error)
+            return None
+        return target.name
+
+    def _remove_media(self, statement: Statement) -> None:
+        """Remove the statement's media and poster files: those recorded, and those an
+        interrupted attempt landed before recording them (they bear the statement's id)."""
+        folder, stem = self.settings.media_dir, statement.id
+        names = {statement.media_file, statement.poster_file, f"{stem}{POSTER_SUFFIX}"}
+        strays = [*folder.glob(f"{stem}.*"), *folder.glob(f".{stem}{POSTER_SUFFIX}.*")]
+        for path in [*(folder / name for name in names if name), *strays]:
+            path.unlink(missing_ok=True)
+
+    def _dropped(self, context: Context) -> bool:
+        statement = context.statement
+        return statement.media_kind is not None or statement.media_file is None
+
+    def _drop(self, context: Context) -> None:
+        """keep=none: the media served its transcription; the files go first, then the record
+        (a crash between leaves a record of a missing file, which this stage finishes)."""
+        self._remove_media(context.statement)
+        context.media = None
+        self.catalog.update(context.statement.id, media_file=None, poster_file=None)
 
     def _transcribed(self, context: Context) -> bool:
         return is_transcribed(context.statement)

@@ -136,3 +136,22 @@ def video_without_audio(target: Path, seconds: float = 4.0) -> Path:
         "-pix_fmt", "yuv420p", "-c:v", "libx264", str(target),
     )  # fmt: skip
     return target
+
+
+def framed_video(
+    clip: Clip, target: Path, size: str = "608x1080", black: float = 2.0, codec: str = "libx264"
+) -> Clip:
+    """The clip's speech under a video of `size` (a phone's portrait 1080p by default) that is
+    black for its first `black` seconds, then a moving test pattern: a poster taken from the
+    first frame is black, one taken as the project wants it is not."""
+    pattern = f"testsrc2=s={size}:r=10"
+    _run(
+        "ffmpeg", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"color=c=black:s={size}:r=10:d={black}",
+        "-f", "lavfi", "-i", pattern, "-i", str(clip.path),
+        "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]",
+        "-map", "[v]", "-map", "2:a", "-shortest", "-pix_fmt", "yuv420p",
+        "-c:v", codec, *(["-preset", "ultrafast"] if codec == "libx264" else []),
+        "-c:a", "aac" if target.suffix != ".webm" else "libopus", str(target),
+    )  # fmt: skip
+    return Clip(target, clip.duration, dict(clip.placed))

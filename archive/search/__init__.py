@@ -26,6 +26,10 @@ from archive.models import Passage, Statement
 from archive.search.vocabulary import Vocabulary
 
 Sort = Literal["relevance", "newest", "oldest"]
+# A statement's metadata fields that search covers besides its passages. A match in one of them
+# is a statement-level hit: no moment, not counted in the trend.
+MetaField = Literal["title", "speaker", "municipality"]
+META_FIELDS: tuple[MetaField, ...] = ("title", "speaker", "municipality")
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
 MAX_QUERY_CHARS = 1000
 SNIPPET_BEFORE = 8
@@ -70,13 +74,18 @@ class RankedPassage:
 @dataclass(frozen=True)
 class RankedStatement:
     statement_id: str
-    passages: tuple[RankedPassage, ...]
+    passages: tuple[RankedPassage, ...]  # empty when only its metadata matched
+    matched_in: tuple[MetaField, ...] = ()  # the metadata fields that match, in META_FIELDS order
 
 
 @dataclass
 class Matches:
     """What an engine answers: one page of statements with their best passages, and counts over
-    the whole result (statements per facet value, matching passages per month)."""
+    the whole result (statements per facet value, matching passages per month).
+
+    A statement matches when one of its passages matches the query or one of its metadata
+    fields does (each field on its own, as each passage: every word of the query in it);
+    `total` and the facets count statements of that union, the trend matching passages only."""
 
     total: int
     statements: list[RankedStatement]
@@ -108,10 +117,11 @@ class Engine(Protocol):
        before the index writer: writers of all processes queue on the catalog first, so the
        index and the statuses change in one order everywhere, and the engine's own writer lock
        is only a second guard.
-    3. `index()` replaces a statement's passages and commits the index; the catalog then marks
-       the statement INDEXED in the same catalog transaction, committed last. A crash between
-       the two leaves a TRANSCRIBED statement the index already holds: invisible, and indexed
-       again (idempotently) by the next reconciliation.
+    3. `index()` replaces a statement's passages and its metadata (META_FIELDS, searched too:
+       a metadata edit is indexed by indexing the statement again) and commits the index; the
+       catalog then marks the statement INDEXED in the same catalog transaction, committed
+       last. A crash between the two leaves a TRANSCRIBED statement the index already holds:
+       invisible, and indexed again (idempotently) by the next reconciliation.
     4. Reconciliation (`archive.indexing.reconcile`, at the start of every writing command)
        compares `held()` with the catalog: passages of statements that are not INDEXED are
        removed, INDEXED statements whose passage count differs and TRANSCRIBED ones are
@@ -134,20 +144,22 @@ class Engine(Protocol):
         passages: Sequence[tuple[int, Passage]],
         into: Built | None = None,
     ) -> None:
-        """Replace the statement's passages (all of them, by its seq) and commit, in the current
-        index or in a built one not yet swapped in."""
+        """Replace the statement's passages (all of them, by its seq) and its metadata, and
+        commit, in the current index or in a built one not yet swapped in."""
         ...
 
     def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
-        """Remove every passage of these statements and commit."""
+        """Remove every passage and the metadata of these statements and commit."""
         ...
 
     def held(self) -> dict[int, int]:
-        """How many passages the index holds of each statement, by seq."""
+        """How many passages the index holds of each statement, by seq (0 for a statement of
+        which it holds only the metadata)."""
         ...
 
     def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
-        """Index these statements' passages into a new index that answers nothing yet."""
+        """Index these statements' passages and metadata into a new index that answers nothing
+        yet."""
         ...
 
     def swap(self, built: Built) -> None:
@@ -228,16 +240,30 @@ class StatementView(BaseModel):
 
 
 class StatementHit(StatementView):
-    """A statement that says the query, with its best moments."""
+    """A statement that says the query, with its best moments, or whose metadata matches it."""
 
-    passages: tuple[PassageHit, ...]
+    passages: tuple[PassageHit, ...] = Field(
+        description="The best matching moments; empty when only the metadata matched."
+    )
+    matched_in: tuple[MetaField, ...] = Field(
+        default=(),
+        description=(
+            "The metadata fields (title, speaker, municipality) that match the query: a "
+            "statement-level hit, with no moment and not counted in the trend. Empty when only "
+            "passages matched."
+        ),
+    )
     _statement: Statement | None = PrivateAttr(default=None)
 
     @classmethod
     def found(
-        cls, statement: Statement, passages: Sequence[PassageHit], public_url: str | None
+        cls,
+        statement: Statement,
+        passages: Sequence[PassageHit],
+        public_url: str | None,
+        matched_in: Sequence[MetaField] = (),
     ) -> StatementHit:
-        hit = cls.of(statement, public_url, passages=tuple(passages))
+        hit = cls.of(statement, public_url, passages=tuple(passages), matched_in=tuple(matched_in))
         hit._statement = statement
         return hit
 
@@ -410,6 +436,7 @@ def search(catalog: Catalog, engine: Engine, query: Query, public_url: str | Non
                 if p.rowid in passages
             ],
             public_url,
+            ranked.matched_in,
         )
         for ranked in matches.statements
         if (statement := statements.get(ranked.statement_id)) is not None

@@ -13,6 +13,24 @@ the truth: which statements are visible (status), their dates, places and speake
 from it at search time, so facets, trend and date order come out as the embedded engine
 computes them.
 
+Metadata (title, speaker, municipality: archive.search.META_FIELDS) is searched as the embedded
+engine searches it: one document per non-empty field of a statement, in the same index, beside
+its passages (id `meta-<seq>-<kind>`, `position` = META_POSITION + kind, past any passage's,
+so that the stale filter of `index` keeps it and `held` and the passage requests leave it out
+by `position < META_POSITION`), its text
+analysed as a passage's into `meta_terms`, `meta_joined`, `meta_heads`, `meta_modifiers`, and
+`meta_of` = "<field>:<statement id>". One index, not a second one: ranking needs passages and
+metadata in one list (`distinct` by statement), and counting them in one facet request; a
+second index would need federated search, whose facets need another server version, and
+writes to two indexes per statement. The metadata attributes come first among the searchable
+ones, so that Meilisearch's `attribute` rule ranks a field naming the query above passages
+matching as well (the embedded engine weighs it by IDF instead). The facet over `meta_of`
+gives the fields each statement matches in, and passages are counted as the statement's
+matching documents less those. Title, speaker and municipality words count in the did-you-mean
+vocabulary as the embedded engine's do. An index written by a version without metadata
+documents (its settings lack `meta_of`) makes `ready()` False, so that the first writing
+command rebuilds it; until then it answers from its passages.
+
 How it follows the protocol (archive/search/__init__.py, `Engine`; archive.indexing carries it
 out):
 - The catalog commits first. `index`, `remove` and `swap` take the catalog's write transaction
@@ -95,13 +113,26 @@ from archive.analysis import Clause, ParsedQuery, analyse_text
 from archive.catalog import PASSAGE_BITS, Catalog
 from archive.errors import StadtstimmeError
 from archive.models import Passage, Statement, Status
-from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search import (
+    META_FIELDS,
+    Built,
+    Matches,
+    MetaField,
+    Progress,
+    Query,
+    RankedPassage,
+    RankedStatement,
+)
 from archive.search.vocabulary import CatalogVocabulary, spelled_terms
 
 INDEX = "passages"
 PRIMARY_KEY = "id"
 TERM_FIELDS = ("terms", "joined", "heads", "modifiers")
+META_TERM_FIELDS = ("meta_terms", "meta_joined", "meta_heads", "meta_modifiers")
+SEARCHABLE = META_TERM_FIELDS + TERM_FIELDS  # a metadata match ranks first (`attribute`)
+META_POSITION = 1 << PASSAGE_BITS  # a metadata document's position: this + kind (1..)
 FILTERABLE = (
+    "meta_of",
     "statement_id",
     "seq",
     "position",
@@ -142,6 +173,7 @@ MAX_EXCLUDED_EXPANSION = 100  # catalog words an excluded prefix may stand for, 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 _AUTH_CODES = frozenset({"invalid_api_key", "missing_authorization_header"})
 _prepared: set[tuple[str, str | None, str]] = set()
+_outdated: set[tuple[str, str | None, str]] = set()  # indexes without metadata documents
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -162,12 +194,13 @@ class SearchTaskFailed(SearchEngineUnavailable):
 def index_settings() -> dict[str, Any]:
     """The index settings both engines' agreement depends on, applied at every start.
 
-    Searchable attributes in the order of the embedded engine's weights (terms, joined, heads,
+    Searchable attributes: the metadata documents' first (a field naming the query ranks
+    first), then in the order of the embedded engine's weights (terms, joined, heads,
     modifiers), so that Meilisearch's `attribute` rule prefers the same matches. Filters on
     everything a query filters on; the statement id also serves `distinct` and the facet that
     counts passages; `seq` serves `remove`, `held` and `index`."""
     return {
-        "searchableAttributes": list(TERM_FIELDS),
+        "searchableAttributes": list(SEARCHABLE),
         "filterableAttributes": list(FILTERABLE),
         "sortableAttributes": list(SORTABLE),
         "rankingRules": list(RANKING_RULES),
@@ -183,7 +216,7 @@ def index_settings() -> dict[str, Any]:
         "typoTolerance": {"enabled": False},
         # Phrases need word positions, not only "in the same attribute".
         "proximityPrecision": "byWord",
-        "localizedAttributes": [{"attributePatterns": list(TERM_FIELDS), "locales": list(LOCALES)}],
+        "localizedAttributes": [{"attributePatterns": list(SEARCHABLE), "locales": list(LOCALES)}],
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
         "faceting": {"maxValuesPerFacet": MAX_VALUES_PER_FACET},
     }
@@ -226,7 +259,7 @@ def documents(
 
     The statement's seq is taken from the row id (seq << 16 | position), which is what the
     catalog stored, so that a Statement built by hand cannot disagree with it."""
-    published = statement.published
+    filtered = _filtered_metadata(statement)
     docs = []
     for rowid, passage in passages:
         analysed = analyse_text(passage.text)
@@ -240,17 +273,86 @@ def documents(
                 "heads": PART_SEPARATOR.join(analysed.heads),
                 "modifiers": PART_SEPARATOR.join(analysed.modifiers),
                 "joined": PART_SEPARATOR.join(analysed.joined),
-                "municipality": statement.municipality,
-                "speaker": statement.speaker,
-                "source": statement.source,
-                "language": statement.language,
-                "published_first": _day(published.first) if published else None,
-                "published_last": _day(published.last) if published else None,
-                "month": published.month_key if published else None,
-                "year": published.year if published else None,
+                **filtered,
             }
         )
     return docs
+
+
+def _filtered_metadata(statement: Statement) -> dict[str, Any]:
+    """The statement's values that queries filter on, as every document of it carries them."""
+    published = statement.published
+    return {
+        "municipality": statement.municipality,
+        "speaker": statement.speaker,
+        "source": statement.source,
+        "language": statement.language,
+        "published_first": _day(published.first) if published else None,
+        "published_last": _day(published.last) if published else None,
+        "month": published.month_key if published else None,
+        "year": published.year if published else None,
+    }
+
+
+def meta_id(seq: int, kind: int) -> str:
+    return f"meta-{seq}-{kind}"
+
+
+def meta_documents(statement: Statement, seq: int | None) -> list[dict[str, Any]]:
+    """One document per non-empty metadata field (META_FIELDS, kind 1.. in that order), its
+    text analysed as a passage's; none without a seq to address them by."""
+    if seq is None:
+        return []
+    docs = []
+    for kind, name in enumerate(META_FIELDS, 1):
+        text = getattr(statement, name)
+        if not text:
+            continue
+        analysed = analyse_text(text)
+        docs.append(
+            {
+                "id": meta_id(seq, kind),
+                "statement_id": statement.id,
+                "seq": seq,
+                "position": META_POSITION + kind,
+                "meta_of": f"{name}:{statement.id}",
+                "meta_terms": " ".join(analysed.terms),
+                "meta_heads": PART_SEPARATOR.join(analysed.heads),
+                "meta_modifiers": PART_SEPARATOR.join(analysed.modifiers),
+                "meta_joined": PART_SEPARATOR.join(analysed.joined),
+                **_filtered_metadata(statement),
+            }
+        )
+    return docs
+
+
+def meta_texts(statement: Statement) -> list[str]:
+    """The metadata fields' texts that meta_documents indexes (for the vocabulary)."""
+    return [text for name in META_FIELDS if (text := getattr(statement, name))]
+
+
+def matched_fields(meta_of: Mapping[str, int]) -> dict[str, tuple[MetaField, ...]]:
+    """The metadata fields each statement matches in, in META_FIELDS order, from the facet
+    distribution over `meta_of` ("<field>:<statement id>")."""
+    found: dict[str, set[str]] = {}
+    for value, count in meta_of.items():
+        name, _, statement_id = value.partition(":")
+        if count > 0 and name in META_FIELDS:
+            found.setdefault(statement_id, set()).add(name)
+    return {sid: tuple(f for f in META_FIELDS if f in names) for sid, names in found.items()}
+
+
+def passage_counts(
+    documents: Mapping[str, int], fields: Mapping[str, Sequence[str]]
+) -> dict[str, int]:
+    """Matching passages per statement: its matching documents less its metadata documents."""
+    return {sid: n - len(fields.get(sid, ())) for sid, n in documents.items()}
+
+
+def outdated(current: Mapping[str, Any]) -> bool:
+    """Whether the server's settings are those of a version without metadata documents (or of
+    a new index): its documents are then rebuilt by the first writing command."""
+    return "meta_of" not in (current.get("filterableAttributes") or ())
 
 
 def quote(value: str) -> str:
@@ -327,7 +429,7 @@ def facet_params(text: str, filter_: str | None) -> dict[str, Any]:
     `page: 0` rather than `limit: 0`: the documentation says that a request for page 0 returns
     no documents but exhaustive totals, and that in this (page) mode the facet distribution is
     exhaustive too (meilisearch/documentation#2726), where offset/limit gives estimates."""
-    return search_params(text, filter_, page=0, facets=["statement_id"])
+    return search_params(text, filter_, page=0, facets=["statement_id", "meta_of"])
 
 
 def page_params(query: Query, text: str, filter_: str | None) -> dict[str, Any]:
@@ -346,7 +448,7 @@ def passage_params(
     query: Query, text: str, filter_: str | None, statement_id: str
 ) -> dict[str, Any]:
     """The best passages of one statement, with Meilisearch's ranking score."""
-    own = f"statement_id = {quote(statement_id)}"
+    own = f"statement_id = {quote(statement_id)} AND position < {META_POSITION}"  # passages
     return search_params(
         text,
         f"({filter_}) AND {own}" if filter_ else own,
@@ -388,8 +490,9 @@ def tally(
         for name, value in values.items():
             if value:
                 facets[name][value] += 1
-        if published and (month := published.month_key):
-            trend[month] += passages.get(statement.id, 0)
+        said = passages.get(statement.id, 0)  # 0: found by its metadata, not in the trend
+        if published and (month := published.month_key) and said:
+            trend[month] += said
     return (
         {name: dict(counter.most_common()) for name, counter in facets.items()},
         dict(sorted(trend.items())),
@@ -575,6 +678,8 @@ class MeiliEngine:
             with self._calling("opening the index"):
                 self._create_index()
                 current = self.index_.get_settings()
+                if outdated(current):
+                    _outdated.add(ready)
                 if settings_differ(current, index_settings()):
                     self._wait(self.index_.update_settings(index_settings()))
             _prepared.add(ready)
@@ -644,14 +749,17 @@ class MeiliEngine:
         return paged(fetch, HELD_PAGE)
 
     def _held_terms(self, filter_: str, index: Index | None = None) -> Iterator[list[str]]:
-        """The terms of each passage the index holds that matches the filter, for
-        CatalogVocabulary.remove (they are the terms it counted in: analysed as `term`)."""
-        for doc in self._documents(index or self.index_, ["terms"], filter_):
-            yield str(doc.terms).split()
+        """The terms of each document (passage or metadata field) the index holds that matches
+        the filter, for CatalogVocabulary.remove (they are the terms it counted in: analysed
+        as `term`)."""
+        for doc in self._documents(index or self.index_, ["terms", "meta_terms"], filter_):
+            held = getattr(doc, "terms", None) or getattr(doc, "meta_terms", None) or ""
+            yield str(held).split()
 
     def ready(self) -> bool:
-        """Meilisearch's index is made when the engine opens: it always answers."""
-        return True
+        """Meilisearch's index is made when the engine opens: it always answers, but one
+        written without metadata documents (`outdated`) is to be rebuilt."""
+        return self._ready not in _outdated
 
     def _target(self, into: Built | None) -> Index:
         if into is None:
@@ -668,8 +776,8 @@ class MeiliEngine:
         for terms in held:
             counts.subtract(set(terms))
 
-    def _count_in(self, into: Built | None, passages: Sequence[tuple[int, Passage]]) -> None:
-        spelled = [spelled_terms(passage.text) for _, passage in passages]
+    def _count_in(self, into: Built | None, texts: Sequence[str]) -> None:
+        spelled = [spelled_terms(text) for text in texts]
         if into is None:
             self.vocabulary.add(spelled)
             return
@@ -698,6 +806,11 @@ class MeiliEngine:
         seqs = {int(doc["seq"]) for doc in docs}
         if statement.seq is not None:
             seqs.add(statement.seq)
+        seq = statement.seq if statement.seq is not None else min(seqs, default=None)
+        named = meta_documents(statement, seq)
+        docs += named
+        texts = [passage.text for _, passage in passages]
+        texts += meta_texts(statement) if named else []
         if seqs:
             own, stale = seq_filter(seqs), stale_filter(docs, seqs)
         else:  # a statement the catalog never numbered, without passages
@@ -708,7 +821,7 @@ class MeiliEngine:
             for batch in chunked(docs, BATCH):
                 self._wait(target.add_documents(batch, PRIMARY_KEY))
             self._wait(target.delete_documents(filter=stale))
-            self._count_in(into, passages)
+            self._count_in(into, texts)
 
     def remove(self, seqs: Collection[int], into: Built | None = None) -> None:
         """Remove every passage of these statements, by filters on seq (REMOVE_CHUNK seqs each),
@@ -726,7 +839,10 @@ class MeiliEngine:
         """How many passages the index holds of each statement, by seq: every document's `seq`,
         read HELD_PAGE at a time and counted (exact: no facet limit applies)."""
         with self._calling("counting the passages the index holds"):
-            counts = Counter(int(doc.seq) for doc in self._documents(self.index_, ["seq"]))
+            documents = self._documents(self.index_, ["seq", "position"])
+            counts: Counter[int] = Counter()
+            for doc in documents:  # a metadata document holds the seq, not a passage
+                counts[int(doc.seq)] += int(getattr(doc, "position", 0)) < META_POSITION
         return dict(counts)
 
     def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
@@ -768,9 +884,11 @@ class MeiliEngine:
                 pending: list[dict[str, Any]] = []
                 for statement in statements:
                     passages = self.catalog.passages(statement.id)
-                    for _, passage in passages:
-                        count_terms(passage.text, counts, spelling)
-                    pending.extend(documents(statement, passages))
+                    named = meta_documents(statement, statement.seq)
+                    texts = [passage.text for _, passage in passages]
+                    for text in texts + (meta_texts(statement) if named else []):
+                        count_terms(text, counts, spelling)
+                    pending.extend(documents(statement, passages) + named)
                     while len(pending) >= BATCH:
                         send(pending[:BATCH])
                         del pending[:BATCH]
@@ -806,6 +924,7 @@ class MeiliEngine:
             self.vocabulary.add(vocabulary_layers(*counted))
             self._wait(self.client.swap_indexes(swap_request(self.uid, built.name)))
         del self._built[built.name]
+        _outdated.discard(self._ready)
         self._forget(built.name, "after swapping it out")
 
     def discard(self, built: Built) -> None:
@@ -869,7 +988,9 @@ class MeiliEngine:
         filter_ = filter_expression(query)
         with self._calling("searching"):
             found = self.index_.search(text, facet_params(text, filter_))
-        counts: dict[str, int] = found.get("facetDistribution", {}).get("statement_id", {})
+        distribution = found.get("facetDistribution", {})
+        fields = matched_fields(distribution.get("meta_of", {}))
+        counts = passage_counts(distribution.get("statement_id", {}), fields)
         rows = self._statements(sorted(counts))
         shown = sorted((s for s in rows if visible(s, query)), key=lambda s: s.seq or 0)
         hidden = sorted(set(counts) - {s.id for s in shown})
@@ -881,10 +1002,12 @@ class MeiliEngine:
             page = self._ranked_page(query, text, filter_, hidden, {s.id for s in shown})
         else:
             page = dated_order(shown, newest=query.sort == "newest")[first:][: query.per_page]
-        best = self._best_passages(query, text, filter_, page)
+        best = self._best_passages(query, text, filter_, [sid for sid in page if counts[sid]])
         return Matches(
             total=len(shown),
-            statements=[RankedStatement(sid, best.get(sid, ())) for sid in page],
+            statements=[
+                RankedStatement(sid, best.get(sid, ()), fields.get(sid, ())) for sid in page
+            ],
             facets=facets,
             trend=trend,
         )

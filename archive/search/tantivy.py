@@ -1,7 +1,8 @@
 """The embedded search engine: a tantivy index in the data directory, no server, BM25 over all
 matches, and counts (facets, trend, grouping) computed in bulk with numpy.
 
-The index holds one document per passage:
+The index holds one document per passage, and one per metadata field of a statement (title,
+speaker, municipality: archive.search.META_FIELDS, which search covers too):
 - `rowid` (fast): the catalog's passage row id, seq << 16 | position;
 - `seq` (indexed, fast): the statement's seq, to delete, filter and count by statement;
 - `terms`: the analyser's word terms in order (archive.analysis), with positions: words,
@@ -9,7 +10,13 @@ The index holds one document per passage:
 - `heads`, `modifiers`: compound parts, indexed without frequencies or positions: they make a
   part find its compound but are not scored by BM25 (summing BM25 over fields, each with its own
   IDF, agreed far worse with FTS5's BM25 than scoring the terms field alone);
-The did-you-mean vocabulary (IndexVocabulary) is the `terms` field's term dictionary, counted
+- a metadata document has `seq`, `rowid` = -(seq * SLOTS + kind) (negative: no passage's, and
+  it names its statement and field, kind 1-3 in META_FIELDS order) and the field's text analysed
+  as a passage's (inflections, compounds, phrases, prefixes and exclusions work alike) in
+  `meta_terms`, `meta_heads`, `meta_modifiers`: fields of their own, so that passages' BM25
+  statistics (document frequencies, average lengths) and the FTS5 agreement stay as they were.
+The did-you-mean vocabulary (IndexVocabulary) is the `terms` and `meta_terms` fields' term
+dictionaries (a title word is known, not "corrected" into a word said), counted
 over live documents only: it lives and dies with the index, rebuilt with it, and a statement
 taken down takes its words with it at the same commit. A term is shown as a word said, from the
 table of analysed word forms (archive.forms; a field of `term:word` tokens did the same but
@@ -56,6 +63,20 @@ Queries are built from archive.analysis.parse_query's clauses, never from user t
   phrases are. A prefix is not looked for said apart;
 - exclusions: must-not clauses.
 
+Metadata: each query is built twice, on the passage fields and on the metadata fields; a
+statement matches if a passage or a metadata document does (each on its own: every word in one
+passage or in one field). A metadata document is scored as a passage that mentions every query
+word once would be, without BM25's length normalisation (a metadata field's average length
+over all documents means nothing): each word's IDF among the metadata documents, compound heads
+META_HEAD_WEIGHT and modifiers META_MODIFIER_WEIGHT of it (higher than in passages: an
+"Oberbürgermeister" in a title is a Bürgermeister), times META_WEIGHT. Ranking then treats it
+as one more passage of its statement: a statement ranks by its best document. So a title naming
+a word that few titles name ranks above passages mentioning it once or twice, while a word in
+every title (low IDF) does not push those statements up. The max, not a sum with the best
+passage: it keeps ranking one top-k search over both kinds of documents, exact and pruned.
+An index of the previous FORMAT (no metadata documents) still answers, passages only, until
+the first writing command has built and swapped in a new one (`ready()` is False for it).
+
 A search runs one histogram aggregation over `seq` (split by seq range when the catalog has more
 statements than tantivy's bucket limit allows), which gives every matching statement and its
 number of matching passages. Visibility (indexed status), filters and dates are masks over numpy
@@ -91,6 +112,7 @@ from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -104,13 +126,26 @@ from archive.dates import PartialDate
 from archive.errors import Busy, CatalogNeedsMigration, CatalogUnavailable
 from archive.forms import FormsStore
 from archive.models import Passage, Statement, Status
-from archive.search import Built, Matches, Progress, Query, RankedPassage, RankedStatement
+from archive.search import (
+    META_FIELDS,
+    Built,
+    Matches,
+    MetaField,
+    Progress,
+    Query,
+    RankedPassage,
+    RankedStatement,
+)
 from archive.search.vocabulary import CatalogVocabulary
 from archive.stops import stop_point
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # of the documents and fields below; kept in current.json
+FORMAT = 4  # of the documents and fields below; kept in current.json
+# Older formats whose generation still answers (passages only) until a rebuild replaces it:
+# format 3 is format 4 without the metadata fields, which come after its fields in the schema,
+# so that field numbers (in queries built on _SCHEMA) agree.
+READABLE = frozenset({3, FORMAT})
 GENERATION = re.compile(r"g(?P<ns>\d+)-(?P<pid>\d+)")  # a generation's directory name
 CURRENT = "current.json"
 FORMS = "forms.sqlite3"  # analysed word forms, kept for rebuilds (archive.forms)
@@ -120,7 +155,6 @@ TOKENIZER = "whitespace"
 # module docstring for how it was chosen).
 HEAD_WEIGHT = 0.1
 MODIFIER_WEIGHT = 0.05
-PARTS: tuple[tuple[str, float], ...] = (("heads", HEAD_WEIGHT), ("modifiers", MODIFIER_WEIGHT))
 # A passage that holds a query word said apart ("Umbau arbeiten" for Umbauarbeiten) scores this
 # share: below the word said whole, above its parts, for it is the word itself, written as two.
 APART_WEIGHT = 0.5
@@ -157,6 +191,16 @@ _KEY, _DOC_COUNT = itemgetter("key"), itemgetter("doc_count")  # of an aggregati
 _CODED = ("municipality", "speaker", "source", "language")
 FACETS = ("municipality", "speaker", "year")
 FIELDS = ("terms", "heads", "modifiers")
+META_TEXT_FIELDS = ("meta_terms", "meta_heads", "meta_modifiers")
+SLOTS = 4  # a metadata document's rowid is -(seq * SLOTS + kind), kind 1.. in META_FIELDS order
+# A metadata document scores META_WEIGHT times the summed IDF of the query's words among
+# metadata documents: a passage of average length mentioning a word once scores about its IDF,
+# twice 1.375 times it, and saturates at 2.2 times (BM25, k1 = 1.2): a field naming the word
+# outranks passages that merely mention it, not one that is about it.
+META_WEIGHT = 1.5
+META_HEAD_WEIGHT = 0.8
+META_MODIFIER_WEIGHT = 0.5
+META_PARTS = (META_HEAD_WEIGHT, META_MODIFIER_WEIGHT)
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -177,10 +221,16 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("terms", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_text_field("heads", tokenizer_name=TOKENIZER, index_option="basic")
     builder.add_text_field("modifiers", tokenizer_name=TOKENIZER, index_option="basic")
+    # Format 4: after format 3's fields, so that their numbers stay (READABLE).
+    builder.add_text_field("meta_terms", tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_text_field("meta_heads", tokenizer_name=TOKENIZER, index_option="basic")
+    builder.add_text_field("meta_modifiers", tokenizer_name=TOKENIZER, index_option="basic")
     return builder.build()
 
 
 _SCHEMA = build_schema()
+_PASSAGES = tantivy.Query.range_query(_SCHEMA, "rowid", tantivy.FieldType.Integer, 0, 2**62)
+_META_ALL = tantivy.Query.range_query(_SCHEMA, "rowid", tantivy.FieldType.Integer, -(2**62), -1)
 
 
 def document(rowid: int, fields: IndexFields) -> tantivy.Document:
@@ -191,6 +241,37 @@ def document(rowid: int, fields: IndexFields) -> tantivy.Document:
     doc.add_text("heads", fields.heads)
     doc.add_text("modifiers", fields.modifiers)
     return doc
+
+
+def meta_rows(statement: Statement, seq: int | None = None) -> list[tuple[int, str]]:
+    """(rowid, text) of the statement's metadata documents: one per non-empty field."""
+    seq = statement.seq if seq is None else seq
+    if seq is None:
+        return []
+    texts = (getattr(statement, name) for name in META_FIELDS)
+    return [(meta_rowid(seq, kind), text) for kind, text in enumerate(texts, 1) if text]
+
+
+def meta_rowid(seq: int, kind: int) -> int:
+    return -(seq * SLOTS + kind)
+
+
+def any_document(rowid: int, fields: IndexFields) -> tantivy.Document:
+    """A passage's document, or (negative rowid) a metadata field's."""
+    if rowid >= 0:
+        return document(rowid, fields)
+    doc = tantivy.Document()
+    doc.add_integer("rowid", rowid)
+    doc.add_integer("seq", -rowid // SLOTS)
+    doc.add_text("meta_terms", fields.terms)
+    doc.add_text("meta_heads", fields.heads)
+    doc.add_text("meta_modifiers", fields.modifiers)
+    return doc
+
+
+def seq_of(rowid: int) -> int:
+    """The statement of a document's rowid, a passage's or a metadata document's."""
+    return rowid >> PASSAGE_BITS if rowid >= 0 else -rowid // SLOTS
 
 
 # -- generations: which index answers ----------------------------------------------------------
@@ -238,6 +319,7 @@ class Layout:
         self.pointer = root / CURRENT
         self._stamp: tuple[int, int, int] | None = None
         self._current: Path | None = None
+        self._format: int | None = None
         self._lock = threading.Lock()
 
     def current(self) -> Path | None:
@@ -246,23 +328,29 @@ class Layout:
         with self._lock:
             if stamp == self._stamp:
                 return self._current
-            replaced, self._current = self._current, self._read()
+            replaced = self._current
+            self._current, self._format = self._read()
             self._stamp = stamp
             current = self._current
         if replaced is not None and replaced != current:
             _forget(replaced)  # its files are gone or going: release them
         return current
 
-    def _read(self) -> Path | None:
+    def current_format(self) -> int | None:
+        """The FORMAT of the generation that answers (None: there is none)."""
+        self.current()
+        return self._format
+
+    def _read(self) -> tuple[Path | None, int | None]:
         found = _read_json(self.pointer)
         if found is None:
-            return None
-        name = found.get("generation")
-        if found.get("format") != FORMAT or not isinstance(name, str):
-            return None  # made by another version: a writing command builds anew
+            return None, None
+        name, format_ = found.get("generation"), found.get("format")
+        if format_ not in READABLE or not isinstance(name, str) or not isinstance(format_, int):
+            return None, None  # made by another version: a writing command builds anew
         if not GENERATION.fullmatch(name):  # a name we never write: no path outside root
-            return None
-        return self.root / name
+            return None, None
+        return self.root / name, format_
 
     def new_generation(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -308,8 +396,9 @@ class _Handle:
     """A generation's tantivy index, opened once per process and shared by every engine and
     thread that uses it: opening costs, and one reader serves all searches."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, legacy: bool = False) -> None:
         self.directory = directory
+        self.legacy = legacy  # an older FORMAT (READABLE): passages only, no metadata fields
         self._meta = directory / "meta.json"
         self._overlay: Path | None = None
         opened = directory
@@ -319,12 +408,27 @@ class _Handle:
             atexit.register(self.close)
             self._link()
         try:
-            self.index = tantivy.Index(_SCHEMA, path=str(opened), reuse=True)
+            if legacy:  # opened with its own schema (that of _SCHEMA would not match)
+                self.index = tantivy.Index.open(str(opened))
+            else:
+                self.index = tantivy.Index(_SCHEMA, path=str(opened), reuse=True)
         except ValueError as error:
             raise CatalogUnavailable(f"cannot open the search index {directory}: {error}") from None
         self._stamp = _stamp(self._meta)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._meta_docs: tuple[object, int] | None = None
+
+    def meta_docs(self, searcher: tantivy.Searcher) -> int:
+        """How many metadata documents the searcher sees (for their IDF), counted once per
+        commit read."""
+        known = self._meta_docs
+        if known is not None and known[0] == self._stamp:
+            return known[1]
+        found = searcher.search(_META_ALL, 1, count=True)
+        count = int(getattr(found, "count", 0) or 0)
+        self._meta_docs = (self._stamp, count)
+        return count
 
     def _link(self) -> None:
         assert self._overlay is not None
@@ -409,12 +513,12 @@ _LAYOUTS: dict[Path, Layout] = {}
 _HANDLES_LOCK = threading.Lock()
 
 
-def _handle(directory: Path) -> _Handle:
+def _handle(directory: Path, legacy: bool = False) -> _Handle:
     """The process's handle on a generation (a generation's name is never reused)."""
     with _HANDLES_LOCK:
         found = _HANDLES.get(directory)
         if found is None:
-            found = _HANDLES[directory] = _Handle(directory)
+            found = _HANDLES[directory] = _Handle(directory, legacy)
         return found
 
 
@@ -576,12 +680,28 @@ def facts(catalog: Catalog) -> Facts:
 
 class QueryBuilder:
     """tantivy queries for parsed clauses, on one searcher (whose term dictionaries expand
-    prefixes and whose document frequencies weigh compound parts)."""
+    prefixes and whose document frequencies weigh compound parts).
 
-    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema) -> None:
+    On the passage fields by default, BM25-scored; with `meta=True` on the metadata fields,
+    each match a constant (its IDF among `docs` metadata documents, compound parts weighed
+    META_HEAD_WEIGHT and META_MODIFIER_WEIGHT of it), see the module docstring."""
+
+    def __init__(
+        self,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        *,
+        meta: bool = False,
+        docs: int | None = None,
+    ) -> None:
         self.searcher = searcher
         self.schema = schema
-        self.docs = max(1, searcher.num_docs)
+        self.docs = max(1, searcher.num_docs if docs is None else docs)
+        self.meta = meta
+        self.fields = META_TEXT_FIELDS if meta else FIELDS
+        self.said = self.fields[0]
+        weights = META_PARTS if meta else (HEAD_WEIGHT, MODIFIER_WEIGHT)
+        self.parts = tuple(zip(self.fields[1:], weights, strict=True))
         self._known: dict[str, bool] = {}
 
     def idf(self, docs: int) -> float:
@@ -611,7 +731,11 @@ class QueryBuilder:
                 return self.phrase_prefix(clause.terms[:-1], clause.terms[-1])
             return self.prefix(clause.terms[0])
         if clause.phrase:
-            return _TQ.phrase_query(self.schema, "terms", [*clause.terms])
+            phrase = _TQ.phrase_query(self.schema, self.said, [*clause.terms])
+            if not self.meta:
+                return phrase
+            idf = sum(self.idf(self.searcher.doc_freq(self.said, t)) for t in clause.terms)
+            return _TQ.const_score_query(phrase, idf)
         return self.word(clause.terms[0], clause.written[0])
 
     def word(self, term: str, written: str) -> tantivy.Query | None:
@@ -619,27 +743,32 @@ class QueryBuilder:
         IDF: that of the passages holding it in any field, as FTS5 computes a phrase's; or said
         apart: a phrase of two adjacent terms that both exist (archive.analysis.said_apart), a
         constant APART_WEIGHT times that IDF."""
-        docs = {field: self.searcher.doc_freq(field, term) for field in FIELDS}
+        docs = {field: self.searcher.doc_freq(field, term) for field in self.fields}
         idf = self.idf(sum(docs.values()))
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if docs["terms"]:
-            said = _TQ.term_query(self.schema, "terms", term, "freq")
-            should.append((_SHOULD, self.reweighed(said, idf, docs["terms"])))
-        for field, weight in PARTS:
+        if docs[self.said]:
+            if self.meta:
+                said = _TQ.term_query(self.schema, self.said, term, "basic")
+                should.append((_SHOULD, _TQ.const_score_query(said, idf)))
+            else:
+                said = _TQ.term_query(self.schema, self.said, term, "freq")
+                should.append((_SHOULD, self.reweighed(said, idf, docs[self.said])))
+        for field, weight in self.parts:
             if docs[field]:
                 part = _TQ.term_query(self.schema, field, term, "basic")
                 should.append((_SHOULD, _TQ.const_score_query(part, weight * idf)))
         for pair in said_apart(written):
             if all(self.known(t) for t in pair):
-                apart = _TQ.phrase_query(self.schema, "terms", [*pair])
+                apart = _TQ.phrase_query(self.schema, self.said, [*pair])
                 should.append((_SHOULD, _TQ.const_score_query(apart, APART_WEIGHT * idf)))
         return _either(should)
 
     def known(self, term: str) -> bool:
-        """Whether any passage holds the term in `terms` (asked once per query builder)."""
+        """Whether any document holds the term in `terms` (or `meta_terms`; asked once per
+        query builder)."""
         found = self._known.get(term)
         if found is None:
-            found = self._known[term] = self.searcher.doc_freq("terms", term) > 0
+            found = self._known[term] = self.searcher.doc_freq(self.said, term) > 0
         return found
 
     def reweighed(self, query: tantivy.Query, idf: float, docs: int) -> tantivy.Query:
@@ -651,13 +780,13 @@ class QueryBuilder:
         """Every term of every field that starts with the prefix (the term dictionaries are
         complete; tantivy's phrase_prefix_query stops at 50 terms), weighed as one word: each
         expansion's BM25 with the IDF of the passages holding any of them, as FTS5 does."""
-        found = {field: self.searcher.terms_with_prefix(field, prefix) for field in FIELDS}
-        idf = self.idf(sum(n for field in FIELDS for _, n in found[field]))
+        found = {field: self.searcher.terms_with_prefix(field, prefix) for field in self.fields}
+        idf = self.idf(sum(n for field in self.fields for _, n in found[field]))
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        said = found["terms"]  # most passages first
-        scored = said[:MAX_SCORED_EXPANSION]
+        said = found[self.said]  # most passages first
+        scored = [] if self.meta else said[:MAX_SCORED_EXPANSION]  # metadata: all constant
         expansions = [
-            self.reweighed(_TQ.term_query(self.schema, "terms", term, "freq"), idf, docs)
+            self.reweighed(_TQ.term_query(self.schema, self.said, term, "freq"), idf, docs)
             for term, docs in scored
         ]
         if len(expansions) > 1:  # the best expansion, and a share of the others' BM25
@@ -665,9 +794,9 @@ class QueryBuilder:
         elif expansions:
             should.append((_SHOULD, expansions[0]))
         if len(said) > len(scored):
-            rest = _TQ.term_set_query(self.schema, "terms", [t for t, _ in said[len(scored) :]])
+            rest = _TQ.term_set_query(self.schema, self.said, [t for t, _ in said[len(scored) :]])
             should.append((_SHOULD, _TQ.const_score_query(rest, idf)))
-        for field, weight in PARTS:
+        for field, weight in self.parts:
             if found[field]:
                 parts = _TQ.term_set_query(self.schema, field, [t for t, _ in found[field]])
                 should.append((_SHOULD, _TQ.const_score_query(parts, weight * idf)))
@@ -675,16 +804,16 @@ class QueryBuilder:
 
     def phrase_prefix(self, words: Sequence[str], prefix: str) -> tantivy.Query | None:
         """A phrase whose last word is a prefix, in `terms`: every expansion counts."""
-        found = self.searcher.terms_with_prefix("terms", prefix)
+        found = self.searcher.terms_with_prefix(self.said, prefix)
         if not found:
             return None
         if len(found) + len(words) <= MAX_REGEX_EXPANSION:
             # Terms are letters and digits; escaped all the same.
             pattern: list[str | tuple[int, str]] = [re.escape(w) for w in words]
             pattern.append(re.escape(prefix) + ".*")
-            return _TQ.regex_phrase_query(self.schema, "terms", pattern)
+            return _TQ.regex_phrase_query(self.schema, self.said, pattern)
         phrases = [
-            (_SHOULD, _TQ.phrase_query(self.schema, "terms", [*words, term])) for term, _ in found
+            (_SHOULD, _TQ.phrase_query(self.schema, self.said, [*words, term])) for term, _ in found
         ]
         return _TQ.boolean_query(phrases)
 
@@ -709,9 +838,19 @@ class IndexVocabulary:
         handle = self.engine._current()
         if handle is None:
             return []
-        counted: list[tuple[str, int]] = handle.searcher().terms_with_prefix(
+        searcher = handle.searcher()
+        counted: list[tuple[str, int]] = searcher.terms_with_prefix(
             "terms", first, filter_query=_TQ.all_query(), limit=limit
         )
+        if not handle.legacy:  # metadata words too, counted with the passages holding them
+            named = searcher.terms_with_prefix(
+                "meta_terms", first, filter_query=_TQ.all_query(), limit=limit
+            )
+            if named:
+                summed = dict(counted)
+                for found, n in named:
+                    summed[found] = summed.get(found, 0) + n
+                counted = sorted(summed.items())[:limit]
         spelled = self.engine.spellings([found for found, n in counted if n > 0])
         return [(found, spelled.get(found, found), n) for found, n in counted if n > 0]
 
@@ -720,6 +859,9 @@ class IndexVocabulary:
         if handle is None:
             return 0
         query = _TQ.term_query(_SCHEMA, "terms", term_)
+        if not handle.legacy:  # passages or metadata documents
+            named = _TQ.term_query(_SCHEMA, "meta_terms", term_)
+            query = _TQ.boolean_query([(_SHOULD, query), (_SHOULD, named)])
         found = handle.searcher().search(query, 1, count=True)
         return int(getattr(found, "count", 0) or 0)  # the binding's stub lacks `count`
 
@@ -739,7 +881,9 @@ class TantivyEngine:
             )
 
     def ready(self) -> bool:
-        return self.layout.current() is not None
+        """An index of this FORMAT answers (one of an older READABLE format answers too, but a
+        writing command rebuilds it)."""
+        return self.layout.current() is not None and self.layout.current_format() == FORMAT
 
     def spellings(self, terms: Collection[str]) -> dict[str, str]:
         with FormsStore(self.root / FORMS, readonly=True) as forms:
@@ -747,19 +891,22 @@ class TantivyEngine:
 
     def _current(self) -> _Handle | None:
         generation = self.layout.current()
-        return None if generation is None else _handle(generation)
+        if generation is None:
+            return None
+        return _handle(generation, legacy=self.layout.current_format() != FORMAT)
 
     def _target(self, into: Built | None) -> _Handle:
         """The generation a write goes to: a built one, or the current one (the archive's first,
         empty, made current on the first write)."""
         if into is not None:
             return _handle(self.root / into.name)
-        generation = self.layout.current()
-        if generation is None:
+        current = self._current()
+        if current is None:
             generation = self.layout.new_generation()
             _handle(generation)  # creates the index
             self.layout.point(generation)
-        return _handle(generation)
+            return _handle(generation)
+        return current
 
     # writing (the caller holds a catalog write transaction: archive.indexing)
 
@@ -769,14 +916,19 @@ class TantivyEngine:
         passages: Sequence[tuple[int, Passage]],
         into: Built | None = None,
     ) -> None:
-        """Replace the statement's passages: delete by seq, add, commit."""
-        docs = [document(rowid, index_fields(passage.text)) for rowid, passage in passages]
-        with FormsStore(self.root / FORMS) as forms:  # the words' spellings, and their analyses
-            forms.save_words(word for _, passage in passages for word in words(passage.text))
+        """Replace the statement's passages and metadata documents: delete by seq, add, commit.
+        (An index of an older format, being rebuilt by another process, gets passages only.)"""
         seqs = {rowid >> PASSAGE_BITS for rowid, _ in passages}
         if statement.seq is not None:
             seqs.add(statement.seq)
-        with self._target(into).writer() as writer:
+        target = self._target(into)
+        seq = statement.seq if statement.seq is not None else min(seqs, default=None)
+        named = [] if target.legacy else meta_rows(statement, seq)
+        rows = [(rowid, passage.text) for rowid, passage in passages] + named
+        docs = [any_document(rowid, index_fields(text)) for rowid, text in rows]
+        with FormsStore(self.root / FORMS) as forms:  # the words' spellings, and their analyses
+            forms.save_words(word for _, text in rows for word in words(text))
+        with target.writer() as writer:
             for seq in sorted(seqs):
                 writer.delete_documents_by_term("seq", seq)
             for doc in docs:
@@ -801,8 +953,10 @@ class TantivyEngine:
             return {}
         top = searcher.aggregate(_TQ.all_query(), {"top": {"max": {"field": "seq"}}})
         size = int(top["top"]["value"]) + 1
-        seqs, counts = self._counts(searcher, _TQ.all_query(), size)
-        return dict(zip(seqs.tolist(), counts.tolist(), strict=True))
+        held = dict.fromkeys(self._counts(searcher, _TQ.all_query(), size)[0].tolist(), 0)
+        seqs, counts = self._counts(searcher, _PASSAGES, size)
+        held.update(zip(seqs.tolist(), counts.tolist(), strict=True))
+        return held
 
     def build(self, statements: Sequence[Statement], progress: Progress | None) -> Built:
         """Index the statements' passages into a new generation, read in row id order straight
@@ -816,15 +970,18 @@ class TantivyEngine:
         done = 0
         try:
             with _handle(generation).writer(BUILD_HEAP) as writer:
-                rows = (
-                    (rowid, text)
-                    for rowid, text in self.catalog.passage_texts()
-                    if rowid >> PASSAGE_BITS in wanted
+                rows = chain(
+                    (
+                        (rowid, text)
+                        for rowid, text in self.catalog.passage_texts()
+                        if rowid >> PASSAGE_BITS in wanted
+                    ),
+                    (row for statement in statements for row in meta_rows(statement)),
                 )
                 for batch in analysed_rows(rows, forms=self.root / FORMS):
                     for rowid, fields in batch:
-                        writer.add_document(document(rowid, fields))
-                    done += len(batch)
+                        writer.add_document(any_document(rowid, fields))
+                    done += sum(rowid >= 0 for rowid, _ in batch)
                     if progress is not None:
                         progress(done, total)
                 writer.commit()
@@ -860,39 +1017,49 @@ class TantivyEngine:
         parsed = query.parsed
         if parsed.empty:
             return Matches(0, [])
+        nothing = Matches(0, [], facets={name: {} for name in FACETS}, trend={})
         handle = self._current()
         if handle is None:
-            return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
+            return nothing
         searcher = handle.searcher()
-        builder = QueryBuilder(searcher, _SCHEMA)
-        built = builder.query(parsed)
-        if built is None:  # a word no passage holds
-            return Matches(0, [], facets={name: {} for name in FACETS}, trend={})
+        said = QueryBuilder(searcher, _SCHEMA).query(parsed)  # None: no passage can match
+        named = None  # the same on the metadata documents
+        if not handle.legacy:
+            docs = handle.meta_docs(searcher)
+            found = QueryBuilder(searcher, _SCHEMA, meta=True, docs=docs).query(parsed)
+            named = None if found is None else _TQ.boost_query(found, META_WEIGHT)
+        either = _either([(_SHOULD, q) for q in (said, named) if q is not None])
+        if either is None:
+            return nothing
         known = facts(self.catalog)
         allowed_anywhere = known.allowed(query)
         first = (query.page - 1) * query.per_page
         wanted = first + query.per_page
         relevance = query.sort == "relevance" and query.per_page > 0
         # Ranking needs only the query and the filters, not the counts: it runs beside them
-        # (tantivy releases the GIL), which halves a phrase of stop-words.
-        restricted = _restricted(built, allowed_anywhere) if relevance else None
+        # (tantivy releases the GIL), which halves a phrase of stop-words. Passages and
+        # metadata documents are ranked together: a statement by its best document.
+        restricted = _restricted(either, allowed_anywhere) if relevance else None
         limit = max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)
         top = None
         if restricted is not None:
             top = _ranker().submit(_top, searcher, restricted, limit, allowed_anywhere)
         try:
-            seqs, counts = self._counts(searcher, built, known.size)
+            seqs, counts = _NONE if said is None else self._counts(searcher, said, known.size)
+            slots = _NONE[0] if named is None else self._slots(searcher, named, known.size)
         finally:
             ranked_first = None if top is None else top.result()
+        seqs, counts = _union(seqs, counts, slots // SLOTS)
         allowed = allowed_anywhere[seqs]
         shown, shown_counts = seqs[allowed], counts[allowed]
+        shown_slots = slots[allowed_anywhere[slots // SLOTS]]
         facets, trend = known.tally(shown, shown_counts)
         total = len(shown)
         ranked: dict[int, list[tuple[float, int]]] = {}
         if query.per_page <= 0 or first >= total:
             page: list[int] = []
         elif restricted is not None and ranked_first is not None:
-            available = int(shown_counts.sum())
+            available = int(shown_counts.sum()) + len(shown_slots)
             ranked = ranked_first
             while len(ranked) < wanted and limit < available:
                 limit = min(available, limit * WIDEN)
@@ -902,9 +1069,40 @@ class TantivyEngine:
             page = known.dated(shown, newest=query.sort == "newest")[first:wanted].tolist()
         where = np.searchsorted(shown, page)  # shown is sorted by seq
         counted = list(zip(page, shown_counts[where].tolist(), strict=True))
-        best = self._best(searcher, built, counted, ranked, query.passages_per_statement)
-        statements = [RankedStatement(known.ids[seq], best[seq]) for seq in page]
+        passages = {seq: [p for p in found if p[1] >= 0] for seq, found in ranked.items()}
+        best: dict[int, tuple[RankedPassage, ...]] = {}
+        if said is not None:
+            best = self._best(searcher, said, counted, passages, query.passages_per_statement)
+        fields = _fields(shown_slots, page)
+        statements = [
+            RankedStatement(known.ids[seq], best.get(seq, ()), fields.get(seq, ())) for seq in page
+        ]
         return Matches(total=total, statements=statements, facets=facets, trend=trend)
+
+    def _slots(self, searcher: tantivy.Searcher, query: tantivy.Query, size: int) -> Ints:
+        """The metadata documents (seq * SLOTS + kind) that match, of statements of seq < size,
+        ascending: histograms over their negative rowids, AGGREGATION_SEQS values per request."""
+        found: list[Ints] = [np.zeros(0, np.int64)]
+        for low in range(0, size * SLOTS, AGGREGATION_SEQS):
+            high = min(low + AGGREGATION_SEQS, size * SLOTS) - 1
+            within = query
+            if size * SLOTS > AGGREGATION_SEQS:
+                rows = _TQ.range_query(_SCHEMA, "rowid", tantivy.FieldType.Integer, -high, -low)
+                within = _TQ.boolean_query([(_MUST, query), (_MUST, rows)])
+            request = {
+                "rowid": {
+                    "histogram": {
+                        "field": "rowid",
+                        "interval": 1,
+                        "min_doc_count": 1,
+                        "hard_bounds": {"min": -high, "max": -low},
+                    }
+                }
+            }
+            buckets = searcher.aggregate(within, request)["rowid"]["buckets"]
+            keys = np.fromiter(map(_KEY, buckets), np.float64, len(buckets)).astype(np.int64)
+            found.append(-keys[keys < 0])
+        return np.sort(np.concatenate(found))
 
     def _counts(
         self, searcher: tantivy.Searcher, query: tantivy.Query, size: int
@@ -978,6 +1176,31 @@ class TantivyEngine:
         return best
 
 
+_NONE: tuple[Ints, Ints] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _union(seqs: Ints, counts: Ints, named: Ints) -> tuple[Ints, Ints]:
+    """The statements with matching passages (`seqs`, sorted, with their `counts`) and those
+    with matching metadata (`named`), sorted by seq, with their matching passages (0: none)."""
+    every = np.union1d(seqs, named)
+    if len(every) == len(seqs):
+        return seqs, counts
+    passages = np.zeros(len(every), np.int64)
+    passages[np.searchsorted(every, seqs)] = counts
+    return every, passages
+
+
+def _fields(slots: Ints, page: Sequence[int]) -> dict[int, tuple[MetaField, ...]]:
+    """The metadata fields that match of each statement on the page, from the matching slots
+    (ascending, so that fields come in META_FIELDS order)."""
+    wanted = np.isin(slots // SLOTS, page)
+    fields: dict[int, tuple[MetaField, ...]] = {}
+    for slot in slots[wanted].tolist():
+        seq, kind = divmod(slot, SLOTS)
+        fields[seq] = (*fields.get(seq, ()), META_FIELDS[kind - 1])
+    return fields
+
+
 def _restricted(query: tantivy.Query, allowed: Bools) -> tantivy.Query | None:
     """The query, matching only in statements `allowed` (by seq), through the smaller of the
     two seq sets; None when none is allowed."""
@@ -997,16 +1220,17 @@ def _restricted(query: tantivy.Query, allowed: Bools) -> tantivy.Query | None:
 def _top(
     searcher: tantivy.Searcher, query: tantivy.Query, limit: int, allowed: Bools
 ) -> dict[int, list[tuple[float, int]]]:
-    """The statements of the top `limit` passages by BM25, best statement first, each with its
-    scored passages seen (score negated: lower is better); only statements `allowed` (a
-    statement indexed after the arrays were read is not in them)."""
+    """The statements of the top `limit` documents (passages by BM25, metadata documents by
+    their constant score), best statement first, each with its scored documents seen (score
+    negated: lower is better; a metadata document's rowid is negative); only statements
+    `allowed` (a statement indexed after the arrays were read is not in them)."""
     hits = searcher.search(query, max(1, limit)).hits  # limit 0 would panic
     rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
     ranked: dict[int, list[tuple[float, int]]] = {}
     for (score, _), rowid in zip(hits, rowids, strict=True):
         if rowid is None:
             continue
-        seq = int(rowid) >> PASSAGE_BITS
+        seq = seq_of(int(rowid))
         if seq < len(allowed) and allowed[seq]:
             ranked.setdefault(seq, []).append((-score, int(rowid)))
     return ranked

@@ -87,9 +87,9 @@ def test_errors_have_one_shape(client: TestClient) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     page = client.get("/statements/nope", headers={"accept": "text/html"})
     assert page.status_code == 404
-    assert BeautifulSoup(page.text, "html.parser").select_one("p.error").text == (
-        "no statement with id 'nope'"
-    )
+    soup = BeautifulSoup(page.text, "html.parser")  # German, naming the path (test_security.py)
+    assert soup.h1 is not None and soup.h1.text == "Nicht gefunden"
+    assert soup.select_one("code.path").text == "/statements/nope"  # type: ignore[union-attr]
 
 
 def test_media_is_served_with_ranges(client: TestClient, archive: Archive) -> None:
@@ -108,7 +108,7 @@ def test_search_page(client: TestClient, archive: Archive) -> None:
     hits = soup.select("li.statement-hit")
     assert statement_id(archive, "a.mp4") in {h["data-id"] for h in hits}
     moment = soup.select_one(f'li[data-id="{statement_id(archive, "a.mp4")}"] a.moment')
-    assert moment is not None and moment["href"].endswith("?t=7")
+    assert moment is not None and moment["href"].endswith("?t=7&q=Wochenmarkt")
     assert soup.select_one("span.snippet mark").text == "Wochenmarkt"
 
 
@@ -122,14 +122,16 @@ def test_search_page_escapes_the_query(client: TestClient) -> None:
 def test_statement_page_starts_player_at_t(client: TestClient, archive: Archive) -> None:
     sid = statement_id(archive, "a.mp4")
     soup = BeautifulSoup(client.get(f"/statements/{sid}", params={"t": 7}).text, "html.parser")
-    player = soup.select_one("audio#player")
+    player = soup.select_one("#player")  # <video> or <audio>, by what the archive keeps
     assert player is not None and player["data-start"] == "7"
     assert player["src"] == f"/media/{sid}#t=7"
-    assert len(soup.select("ol.transcript li")) >= 1
+    assert len(soup.select("#transcript p a.time")) >= 1
 
 
 def test_openapi_docs(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")  # served offline: tests/api/test_docs_browser.py renders it
+    assert docs.status_code == 200 and "//" not in docs.text.replace("<!doctype", "")
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/search", "/api/statements", "/api/statements/{statement_id}"} <= set(paths)
 

@@ -236,7 +236,7 @@ def test_the_page_shows_the_search_type(http: httpx.Client) -> None:
     page = BeautifulSoup(http.get("/", params={"q": "Innenstadt"}).text, "html.parser")
     shown = []
     for hit in page.select("li.statement-hit"):
-        title = hit.select_one("h2 a")
+        title = hit.select_one("h2 a, h3 a")  # the heading level follows the page around it
         assert title is not None
         moments = [(str(a["href"]), int(str(a["data-second"]))) for a in hit.select("a.moment")]
         snippets = [s.decode_contents() for s in hit.select("span.snippet")]
@@ -245,7 +245,8 @@ def test_the_page_shows_the_search_type(http: httpx.Client) -> None:
         (
             hit["id"],
             hit["link"],
-            [(p["link"], p["second"]) for p in hit["passages"]],
+            # the page's moments also carry the words, for the statement page to highlight
+            [(p["link"] + "&q=Innenstadt", p["second"]) for p in hit["passages"]],
             [p["snippet_html"] for p in hit["passages"]],
         )
         for hit in api["statements"]

@@ -19,7 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.routes.pages import MAX_MONTH_BARS, trend_bars
+from api.routes.pages import (
+    MAX_BAR_WIDTH,
+    MAX_LABELS,
+    MAX_MONTH_BARS,
+    scale_step,
+    trend_bars,
+    trend_chart,
+)
 from archive.catalog import Catalog
 from archive.search.tantivy import TantivyEngine
 from tests.archive.seed import spoken, store
@@ -137,7 +144,8 @@ def test_no_stored_date_makes_a_route_fail_or_hang(served: Served, values: list[
         ("/api/search?q=Stadt&from=2021-02-30", "from '2021-02-30'"),
         ("/api/search?q=Stadt&from=2021-13", "from '2021-13'"),
         ("/api/search?q=Stadt&to=gestern", "to 'gestern'"),
-        ("/?q=Stadt&from=2026-13", "from '2026-13'"),
+        # the page names it in the page's language: the parameter and the value, no English
+        ("/?q=Stadt&from=2026-13", "<code>from</code> = <code>2026-13</code>"),
     ],
 )
 def test_an_invalid_date_parameter_is_a_422_naming_it(
@@ -145,7 +153,7 @@ def test_an_invalid_date_parameter_is_a_422_naming_it(
 ) -> None:
     response = httpx.get(served.base + route, timeout=TIMEOUT)
     assert response.status_code == 422
-    assert named in html.unescape(response.text)
+    assert named in (response.text if named.startswith("<") else html.unescape(response.text))
 
 
 @given(st.dictionaries(st.text(max_size=12), st.integers(-5, 10**6), max_size=20))
@@ -170,3 +178,35 @@ def test_trend_bars_over_many_years_are_years() -> None:
     bars = trend_bars({"1000-01": 1, "9999-12": 2})
     assert len(bars) == 9000 and bars[0][:2] == ("1000", 1) and bars[-1][:2] == ("9999", 2)
     assert len(trend_bars({"2000-01": 1, "2009-12": 1})) == MAX_MONTH_BARS
+
+
+def test_a_single_month_is_one_narrow_bar_on_a_labelled_scale() -> None:
+    chart = trend_chart(trend_bars({"2021-03": 3}))
+    assert chart is not None
+    (bar,) = chart.bars
+    assert bar.width == MAX_BAR_WIDTH < (chart.right - chart.left) / 4
+    assert bar.y == chart.top and bar.y + bar.height == chart.base  # the peak reaches the top
+    assert [tick.value for tick in chart.ticks] == [0, 1, 2, 3]
+    assert chart.ticks[0].y == chart.base and chart.ticks[-1].y == chart.top
+    assert [b.period for b in chart.labelled] == ["2021-03"] and chart.monthly
+
+
+def test_many_months_are_thinned_on_the_axis_and_stay_inside_the_chart() -> None:
+    chart = trend_chart(trend_bars({"2015-01": 40, "2019-12": 7, "2017-06": 95}))
+    assert chart is not None and len(chart.bars) == 60
+    assert len(chart.labelled) <= MAX_LABELS
+    assert chart.labelled[0].period == "2015-01"
+    assert all(chart.left <= b.x and b.x + b.width <= chart.right for b in chart.bars)
+    assert [tick.value for tick in chart.ticks] == [0, 50, 100]  # round steps above the peak
+    peak = next(b for b in chart.bars if b.count == 95)
+    assert chart.top < peak.y < chart.base
+
+
+def test_years_are_labelled_as_years() -> None:
+    chart = trend_chart(trend_bars({"2000-01": 1, "2012-12": 1}))
+    assert chart is not None and not chart.monthly and chart.bars[0].period == "2000"
+
+
+def test_no_trend_draws_no_chart_and_scale_steps_are_round() -> None:
+    assert trend_chart(trend_bars({})) is None
+    assert [scale_step(peak) for peak in (1, 3, 4, 7, 30, 95, 1000)] == [1, 1, 2, 5, 10, 50, 500]

@@ -65,14 +65,9 @@ def test_search_then_jump_to_the_moment(
         assert page.locator("span.snippet mark").first.inner_text() == "Wochenmarkt"
         page.screenshot(path=str(shots / "search.png"), full_page=True)
         page.locator(f'li[data-id="{statement_id}"] a.moment').first.click()
-        page.wait_for_url(f"**/statements/{statement_id}?t=7")
+        page.wait_for_url(f"**/statements/{statement_id}?t=7*")
         page.wait_for_function("() => document.getElementById('player').readyState >= 1")
         position = page.evaluate("() => document.getElementById('player').currentTime")
         assert 6.5 <= position <= 8.5
-        page.locator("a.time").first.click()
-        first_segment = page.locator("a.time").first.get_attribute("data-second")
-        page.wait_for_function(
-            f"() => Math.abs(document.getElementById('player').currentTime - {first_segment}) < 1"
-        )
         page.screenshot(path=str(shots / "statement.png"), full_page=True)
         browser.close()

@@ -24,7 +24,7 @@ from tests.api.served import seed_archive, serve
 
 MAX_EXAMPLES = 30  # per operation and phase: 10-40 s on two shared cores
 MAX_RESPONSE_SECONDS = 10
-OPERATIONS = 5
+OPERATIONS = 6  # search, statements, statement, transcript, media, poster
 
 
 @pytest.fixture(scope="module")

@@ -55,8 +55,12 @@ def store(
     language: str = "de",
     **metadata: str | None,
 ) -> Statement:
-    """Claim, transcribe, index and mark a statement as the pipeline does; return it."""
+    """Claim, transcribe, index and mark a statement as the pipeline does; return it. A
+    statement given a media_file keeps audio unless media_kind says otherwise."""
+    kind = metadata.pop("media_kind", None) or ("audio" if metadata.get("media_file") else None)
     statement = new_statement(catalog, origin, **metadata)
+    if kind is not None:
+        catalog.update(statement.id, media_kind=kind)
     passages = build_passages(statement.id, segments)
     duration = max((s.end for s in segments), default=0.0)
     catalog.save_transcript(

@@ -99,7 +99,9 @@ def test_a_word_finds_its_statement_and_is_marked(seeded: Seeded) -> None:
 def test_words_are_folded_alike_in_index_and_query(seeded: Seeded) -> None:
     assert seeded.ids("STRASSE") == [seeded.muenster.id]
     assert seeded.ids("strasse") == [seeded.muenster.id]
-    assert seeded.ids("MÜNSTER") == []  # metadata is not transcript
+    # metadata is searched too, folded alike: a statement-level hit, with no passage
+    [hit] = seeded.find("MÜNSTER").statements
+    assert (hit.id, hit.matched_in, hit.passages) == (seeded.muenster.id, ("municipality",), ())
     assert "<mark>Straße</mark>" in seeded.find("Strasse").statements[0].passages[0].snippet_html
 
 

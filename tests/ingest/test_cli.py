@@ -177,3 +177,28 @@ def test_killed_during_transcription_then_rerun_completes(
     with Catalog(settings.catalog_path) as catalog:
         assert catalog.get(statement.id).status == Status.INDEXED
         assert catalog.passages(statement.id)
+
+
+def test_search_says_where_a_statement_matched_without_a_moment(
+    settings: Settings, cli_env: dict[str, str]
+) -> None:
+    """A word only the title says finds the statement: the command says where, and gives the
+    statement's link in place of a moment."""
+    from archive.search.engines import open_engine
+    from tests.archive.seed import spoken, store
+
+    with Catalog(settings.catalog_path) as catalog:
+        stored = store(
+            catalog,
+            open_engine(settings, catalog),
+            "https://example.org/buergermeister",
+            [spoken(0.0, "Heute geht es um den Haushalt der Stadt.")],
+            title="Videobotschaft des Oberbürgermeisters",
+        )
+    found = run(cli_env, "search", "Oberbürgermeister")
+    assert (found.returncode, found.stderr) == (0, "")
+    lines = found.stdout.splitlines()
+    assert lines[0].startswith("1 statement")
+    assert lines[1].startswith("Videobotschaft des Oberbürgermeisters")
+    assert lines[2].strip() == "found in the title"
+    assert lines[3].strip().endswith(f"/statements/{stored.id}")

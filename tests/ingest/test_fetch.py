@@ -42,7 +42,7 @@ def test_download_lands_atomically(server: Served, tmp_path: Path) -> None:
         tmp_path / "media",
         "abc",
         lambda d, t: progress.append((d, t)),
-    )
+    ).path
     assert landed == tmp_path / "media" / "abc.m4a"
     assert landed.read_bytes() == (server.root / "c.m4a").read_bytes()
     assert not list((tmp_path / "work").glob("*"))

@@ -35,6 +35,8 @@ from archive.search import Built, Query
 from archive.search.meili import (
     LOCALES,
     MAX_VALUES_PER_FACET,
+    META_POSITION,
+    META_TERM_FIELDS,
     PART_SEPARATOR,
     REMOVE_CHUNK,
     TERM_FIELDS,
@@ -51,8 +53,13 @@ from archive.search.meili import (
     facet_params,
     filter_expression,
     index_settings,
+    matched_fields,
+    meta_documents,
+    meta_texts,
+    outdated,
     page_params,
     paged,
+    passage_counts,
     passage_params,
     quote,
     search_params,
@@ -105,20 +112,22 @@ def test_every_attribute_the_engine_filters_on_is_filterable() -> None:
 
 def test_every_configured_attribute_is_a_document_field() -> None:
     """A searchable, filterable or sortable attribute that no document has finds nothing."""
-    [doc] = documents(statement(published=PartialDate(2026, 2, 3)), [passage(0, "Stadt")])
+    meta = statement(published=PartialDate(2026, 2, 3))
+    [doc] = documents(meta, [passage(0, "Stadt")])
+    [title] = meta_documents(meta, 7)
     settings = index_settings()
     configured = {
         *settings["searchableAttributes"],
         *settings["filterableAttributes"],
         *settings["sortableAttributes"],
     }
-    assert configured <= set(doc)
-    assert settings["searchableAttributes"] == list(TERM_FIELDS)
+    assert configured <= set(doc) | set(title)
+    assert settings["searchableAttributes"] == [*META_TERM_FIELDS, *TERM_FIELDS]
 
 
 def test_term_fields_are_pinned_to_a_locale_without_german_segmentation() -> None:
     [rule] = index_settings()["localizedAttributes"]
-    assert rule["attributePatterns"] == list(TERM_FIELDS)
+    assert rule["attributePatterns"] == [*META_TERM_FIELDS, *TERM_FIELDS]
     assert "deu" not in rule["locales"] and "de" not in rule["locales"]
 
 
@@ -129,7 +138,10 @@ def test_no_attribute_is_exempted_from_typos_which_would_break_prefixes() -> Non
 def test_index_settings_are_a_fresh_copy_each_time() -> None:
     first = index_settings()
     first["searchableAttributes"].append("x")
-    assert index_settings()["searchableAttributes"] == ["terms", "joined", "heads", "modifiers"]
+    assert index_settings()["searchableAttributes"] == [
+        *("meta_terms", "meta_joined", "meta_heads", "meta_modifiers"),
+        *("terms", "joined", "heads", "modifiers"),
+    ]
 
 
 # -- comparing settings (applied only when they differ) -------------------------------------------
@@ -487,7 +499,7 @@ def test_the_filter_is_sent_when_there_is_one() -> None:
 
 def test_the_facet_request_counts_passages_per_statement_without_hits() -> None:
     params = facet_params("stadt ", None)
-    assert params["facets"] == ["statement_id"]
+    assert params["facets"] == ["statement_id", "meta_of"]
     assert params["page"] == 0 and "limit" not in params and "offset" not in params
     assert params["matchingStrategy"] == "all"
 
@@ -502,7 +514,8 @@ def test_the_page_request_takes_one_passage_per_statement() -> None:
 def test_the_passage_request_is_limited_to_one_statement() -> None:
     query = Query("Stadt", passages_per_statement=2)
     params = passage_params(query, "stadt ", 'municipality = "Kiel"', "abc")
-    assert params["filter"] == '(municipality = "Kiel") AND statement_id = "abc"'
+    own = f'statement_id = "abc" AND position < {META_POSITION}'  # passages, not metadata
+    assert params["filter"] == f'(municipality = "Kiel") AND {own}'
     assert params["limit"] == 2
     assert params["showRankingScore"] is True
     assert params["attributesToRetrieve"] == ["id"]
@@ -510,7 +523,60 @@ def test_the_passage_request_is_limited_to_one_statement() -> None:
 
 def test_the_passage_request_without_other_filters() -> None:
     params = passage_params(Query("Stadt"), "stadt ", None, "abc")
-    assert params["filter"] == 'statement_id = "abc"'
+    assert params["filter"] == f'statement_id = "abc" AND position < {META_POSITION}'
+
+
+# -- metadata documents ---------------------------------------------------------------------------
+
+
+def test_one_metadata_document_per_field_that_is_set() -> None:
+    meta = statement(title="Grußwort der Oberbürgermeisterin", speaker="Anna Beispiel")
+    docs = meta_documents(meta, 7)
+    assert [d["id"] for d in docs] == ["meta-7-1", "meta-7-2"]
+    assert [d["meta_of"] for d in docs] == ["title:abc123", "speaker:abc123"]
+    assert [d["position"] for d in docs] == [META_POSITION + 1, META_POSITION + 2]
+    assert all(d["position"] > 0xFFFF for d in docs)  # past every passage's position
+    assert docs[0]["meta_terms"] == " ".join(analyse_text(meta.title).terms)
+    assert term("Bürgermeister") in docs[0]["meta_heads"].split(PART_SEPARATOR)
+    assert all("terms" not in d for d in docs)  # passages' fields stay passages'
+    assert meta_texts(meta) == [meta.title, "Anna Beispiel"]
+
+
+def test_metadata_documents_carry_the_values_filtered_on() -> None:
+    meta = statement(municipality="Köln", published=PartialDate(2026, 2, 3), language="de")
+    [title, place] = meta_documents(meta, 7)
+    assert place["meta_of"] == "municipality:abc123"
+    for doc in (title, place):
+        assert doc["municipality"] == "Köln" and doc["language"] == "de"
+        assert (doc["published_first"], doc["month"]) == (20260203, "2026-02")
+
+
+def test_no_seq_no_metadata_documents() -> None:
+    assert meta_documents(statement(seq=None), None) == []
+
+
+def test_the_stale_filter_keeps_the_metadata_documents() -> None:
+    meta = statement(speaker="Anna Beispiel")
+    docs = documents(meta, [passage(0, "Stadt")]) + meta_documents(meta, 7)
+    assert stale_filter(docs, [7]) == (
+        f"seq = 7 AND NOT position IN [0, {META_POSITION + 1}, {META_POSITION + 2}]"
+    )
+
+
+def test_matched_fields_come_in_the_order_of_the_fields() -> None:
+    found = matched_fields({"municipality:a": 1, "title:a": 1, "speaker:b": 1, "title:c": 0})
+    assert found == {"a": ("title", "municipality"), "b": ("speaker",)}
+
+
+def test_passages_are_the_matching_documents_less_the_metadata_ones() -> None:
+    fields = matched_fields({"title:a": 1, "speaker:a": 1, "title:b": 1})
+    assert passage_counts({"a": 5, "b": 1, "c": 3}, fields) == {"a": 3, "b": 0, "c": 3}
+
+
+def test_an_index_without_metadata_documents_is_outdated() -> None:
+    assert outdated({"filterableAttributes": ["seq", "statement_id"]})
+    assert outdated({})
+    assert not outdated({"filterableAttributes": index_settings()["filterableAttributes"]})
 
 
 # -- the catalog side, checked against a brute-force oracle over the catalog ---------------------
@@ -761,6 +827,16 @@ def test_the_trend_counts_matching_passages() -> None:
     facets, trend = tally(rows, {"a": 2, "b": 3, "c": 7})
     assert trend == {"2026-02": 5}
     assert facets["year"] == {"2026": 3}
+
+
+def test_a_statement_found_by_its_metadata_alone_counts_in_the_facets_not_the_trend() -> None:
+    rows = [
+        statement(id="a", published=PartialDate(2026, 2, 3), municipality="Gera"),
+        statement(id="b", published=PartialDate(2026, 3, 1), municipality="Jena"),
+    ]
+    facets, trend = tally(rows, {"a": 0, "b": 1})
+    assert trend == {"2026-03": 1}
+    assert facets["municipality"] == {"Gera": 1, "Jena": 1}
 
 
 def test_a_hidden_statement_is_not_visible() -> None:

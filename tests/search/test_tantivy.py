@@ -23,13 +23,13 @@ import tantivy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import Analysed, Clause, analyse_text, said_apart, term
+from archive.analysis import Analysed, Clause, ParsedQuery, analyse_text, said_apart, term
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
 from archive.indexing import index_statement, rebuild, take_down
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
-from archive.search import Query, Sort, search
+from archive.search import META_FIELDS, Query, Sort, search
 from archive.search import tantivy as engine_module
 from archive.search.engines import open_engine
 from archive.search.fts import LEGACY_SCHEMA, LegacyFtsEngine
@@ -199,28 +199,45 @@ class Expected:
     trend: dict[str, int]
     order: list[str]  # statement ids in date order (newest or oldest first), undated last
     passages: dict[int, int]  # matching passages per seq
+    matched_in: dict[int, tuple[str, ...]]  # metadata fields that match, per seq
+
+
+def _unit_matches(parsed: ParsedQuery, analysed: Analysed) -> bool:
+    """Whether a passage or a metadata field matches: every clause in it, no exclusion."""
+    return (
+        bool(parsed.positive)
+        and all(_clause_matches(c, analysed) for c in parsed.positive)
+        and not any(_clause_matches(c, analysed) for c in parsed.excluded)
+    )
 
 
 def oracle(corpus: Corpus, query: Query) -> Expected:
-    """What the engine must answer, by brute force over the catalog's passages and rows."""
+    """What the engine must answer, by brute force over the catalog's passages and rows (the
+    metadata fields as the corpus indexed them: the catalog's rows, never changed since)."""
     parsed = query.parsed
     if parsed.empty:  # nothing asked for, nothing found (exclusions alone find nothing)
-        return Expected(0, {}, {}, [], {})
+        return Expected(0, {}, {}, [], {}, {})
     matching: Counter[int] = Counter()
     for seq, analysed in corpus.passages.values():
-        if (
-            parsed.positive
-            and all(_clause_matches(c, analysed) for c in parsed.positive)
-            and not any(_clause_matches(c, analysed) for c in parsed.excluded)
-        ):
+        if _unit_matches(parsed, analysed):
             matching[seq] += 1
     rows = {
         row["seq"]: row
         for row in corpus.catalog.db.execute(
-            "SELECT seq, id, status, published, municipality, speaker, source, language "
+            "SELECT seq, id, title, status, published, municipality, speaker, source, language "
             "FROM statements"
         )
     }
+    matched_in: dict[int, tuple[str, ...]] = {}
+    for seq, row in rows.items():
+        fields = tuple(
+            name
+            for name in META_FIELDS
+            if row[name] and _unit_matches(parsed, analyse_text(row[name]))
+        )
+        if fields:
+            matched_in[seq] = fields
+            matching[seq] += 0  # found, with no passage
     shown: dict[int, int] = {}
     for seq, count in matching.items():
         row = rows[seq]
@@ -248,7 +265,7 @@ def oracle(corpus: Corpus, query: Query) -> Expected:
         if published:
             facets["year"][str(published.year)] += 1
             dated.append((published, seq))
-            if published.month_key:
+            if published.month_key and count:
                 trend[published.month_key] += count
         else:
             undated.append(seq)
@@ -260,6 +277,7 @@ def oracle(corpus: Corpus, query: Query) -> Expected:
         trend=dict(trend),
         order=[rows[seq]["id"] for seq in order],
         passages=shown,
+        matched_in={seq: fields for seq, fields in matched_in.items() if seq in shown},
     )
 
 
@@ -322,13 +340,15 @@ def check_against_oracle(corpus: Corpus, query: Query) -> Expected:
     ids = [s.statement_id for s in got.statements]
     if query.sort == "relevance":
         assert sorted(ids) == sorted(expected.order)
-        best = [s.passages[0].score for s in got.statements]
-        assert best == sorted(best)  # statements by their best passage
+        # statements by their best document: of those found by passages alone, its score
+        best = [s.passages[0].score for s in got.statements if not s.matched_in]
+        assert best == sorted(best)
     else:
         assert ids == expected.order
     seq_of = {row[1]: row[0] for row in corpus.catalog.db.execute("SELECT seq, id FROM statements")}
     for ranked in got.statements:
         seq = seq_of[ranked.statement_id]
+        assert ranked.matched_in == expected.matched_in.get(seq, ())
         assert len(ranked.passages) == min(3, expected.passages[seq])
         assert all(p.rowid >> 16 == seq for p in ranked.passages)
         scores = [p.score for p in ranked.passages]
@@ -431,7 +451,15 @@ def test_held_and_the_vocabulary_equal_a_count_of_the_catalog(
     assert corpus.engine.held() == dict(Counter(rowid >> 16 for rowid in texts))
     counts: Counter[str] = Counter()
     spellings: dict[str, set[str]] = {}
-    for text in texts.values():
+    held = {rowid >> 16 for rowid in texts}  # and their metadata, whose words count too
+    named = [
+        row[name]
+        for row in corpus.catalog.db.execute("SELECT * FROM statements")
+        if row["seq"] in held
+        for name in META_FIELDS
+        if row[name]
+    ]
+    for text in [*texts.values(), *named]:
         for found, word in spelled_terms(text).items():
             counts[found] += 1
             spellings.setdefault(found, set()).add(word)
@@ -607,11 +635,16 @@ def test_indexing_again_replaces_the_passages_and_their_vocabulary(tmp_path: Pat
 
 
 def _recount(catalog: Catalog, statement_ids: list[str]) -> dict[str, int]:
-    """The vocabulary's passage counts, recounted from the statements' passages."""
+    """The vocabulary's counts, recounted from the statements' passages and metadata fields
+    (each a document of its own)."""
     counts: Counter[str] = Counter()
     for statement_id in statement_ids:
         for _, passage in catalog.passages(statement_id):
             counts.update(spelled_terms(passage.text).keys())
+        statement = catalog.get(statement_id)
+        for name in META_FIELDS:
+            if text := getattr(statement, name):
+                counts.update(spelled_terms(text).keys())
     return dict(counts)
 
 
