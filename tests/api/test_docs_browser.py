@@ -11,18 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.api.browser import CHROMIUM, FLAGS
 from tests.api.served import seed_archive, serve
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # axe rules that Swagger UI 5 itself breaks, on markup it renders (checked below to lie inside
 # its `.swagger-ui` root), each with the upstream issue that tracks it.

@@ -16,19 +16,11 @@ import pytest
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.search.engines import open_engine
+from tests.api.browser import CHROMIUM, FLAGS
 from tests.api.served import serve
 from tests.archive.seed import spoken, store
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = '<script>window.__xss = 1</script><img src="/x" onerror="window.__xss = 2"> Bericht'
 PLACES = ("Köln", "Bonn", "Kiel")
 PAGE_WEIGHT_LIMIT = 100 * 1024

@@ -16,37 +16,24 @@ The archive is ingested through the real pipeline (the Whisper base model) from 
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from archive.captions import cues_of
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.search.engines import open_engine
 from ingest.pipeline import Pipeline, Request
+from tests.api.browser import CHROMIUM, FLAGS
+from tests.api.served import serve
 from tests.archive.seed import spoken, store
 from tests.conftest import Served
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 YOUTUBE = "dQw4w9WgXcQ"
 HOSTILE_TITLE = "<script>alert('Titel')</script> Haushalt"
 HOSTILE_TEXT = "Sie sagte <img src=x onerror=alert(1)> und <script>alert(2)</script> dazu."
@@ -106,20 +93,8 @@ def site(
         )
         ids["hostile"] = hostile.id
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", settings, ids, tmp_path_factory.mktemp("screenshots"))
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with serve(settings) as base:
+        yield Site(base, settings, ids, tmp_path_factory.mktemp("screenshots"))
 
 
 @pytest.fixture(scope="module")
