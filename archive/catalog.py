@@ -39,7 +39,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from archive.dates import PartialDate
-from archive.errors import CatalogNeedsMigration, CatalogUnavailable, NoCatalog, NotFound
+from archive.errors import (
+    CatalogNeedsMigration,
+    CatalogUnavailable,
+    NoCatalog,
+    NotFound,
+    TakenDown,
+)
 from archive.models import (
     CAPTIONS_FROM_SOURCE,
     TRANSCRIBED_BY_WHISPER,
@@ -241,6 +247,68 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE statements ADD COLUMN media_kind TEXT;
     ALTER TABLE statements ADD COLUMN poster_file TEXT;
     UPDATE statements SET media_kind = 'audio' WHERE media_file IS NOT NULL;
+    """,
+    # 7: keeping current (issue 10): sources, the job queue, tombstones of deleted statements,
+    # which fields an operator edited, and transcript corrections
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE, -- normalised URL, or a folder's absolute path
+        kind TEXT NOT NULL, -- listing (yt-dlp: channel, playlist, page), feed, folder
+        municipality TEXT,
+        speaker TEXT,
+        language TEXT,
+        prompt TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        added_at TEXT NOT NULL,
+        checked_at TEXT,
+        last_error TEXT
+    );
+    CREATE TABLE source_items (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        item TEXT NOT NULL, -- what the listing names: a URL, a feed entry id, a file path
+        title TEXT,
+        job_id INTEGER,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (source_id, item)
+    ) WITHOUT ROWID;
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL, -- ingest, retranscribe
+        target TEXT NOT NULL, -- a URL or a file path (ingest), a statement id (retranscribe)
+        source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+        options TEXT NOT NULL DEFAULT '{}', -- JSON: the request's fields
+        status TEXT NOT NULL, -- queued, running, done, failed
+        statement_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT, -- not to be claimed before (backoff, a live stream still running)
+        last_error TEXT,
+        worker TEXT, -- host:pid of the worker running it
+        queued_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_status ON jobs(status, not_before, id);
+    CREATE UNIQUE INDEX jobs_active_target ON jobs(kind, target)
+        WHERE status IN ('queued', 'running');
+    CREATE TABLE tombstones (
+        origin TEXT PRIMARY KEY,
+        statement_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        reason TEXT,
+        deleted_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        statement_id TEXT NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+        start REAL NOT NULL, -- the corrected words' time span
+        end REAL NOT NULL,
+        text TEXT NOT NULL, -- what was said there, as the operator wrote it
+        made_at TEXT NOT NULL
+    );
+    CREATE INDEX corrections_statement ON corrections(statement_id, start);
+    ALTER TABLE statements ADD COLUMN source_id INTEGER;
+    ALTER TABLE statements ADD COLUMN edited TEXT; -- fields an operator edited, comma-separated
     """,
 )
 
@@ -509,11 +577,21 @@ class Catalog:
         }
         del values["seq"]
         del values["transcript_origin"]  # written with the transcript (save_transcript)
-        for kept in ("media_kind", "poster_file"):  # written when the media lands
-            del values[kept]
+        for later in ("media_kind", "poster_file", "edited"):  # written when it happens
+            del values[later]
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self.transaction():
+            tombstone = self.db.execute(
+                "SELECT statement_id, deleted_at FROM tombstones WHERE origin = ?",
+                (statement.origin,),
+            ).fetchone()
+            if tombstone is not None:
+                raise TakenDown(
+                    f"{statement.origin} was deleted from the archive ({tombstone['deleted_at']}, "
+                    f"statement {tombstone['statement_id']}); only an operator can re-admit it "
+                    "(stadtstimme readmit)"
+                )
             self.db.execute(
                 f"INSERT INTO statements (seq, {columns}) "
                 f"SELECT coalesce(max(seq), 0) + 1, {marks} FROM statements "

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # What the archive keeps of each statement's media: the video (at most max_height lines),
     # only its audio, or nothing (the page then links to, or embeds on a click, the original).
     keep: Literal["video", "audio", "none"] = "video"
+    # A statement longer than this (seconds) is refused, with the reason (issue 10).
+    max_duration: float = Field(default=4 * 3600, gt=0)
     max_height: int = Field(default=720, ge=144, le=4320)
 
     # The public site, as the operator sets it. Each of intro, imprint, privacy and

@@ -113,3 +113,11 @@ class NoCatalog(CatalogUnavailable):
 
 class CatalogNeedsMigration(CatalogUnavailable):
     """The catalog is older than this program; only a command that writes migrates it."""
+
+
+class TakenDown(StadtstimmeError):
+    """The statement was deleted by an operator: its tombstone keeps ingest and update from
+    bringing it back."""
+
+    status = 410
+    code = "taken_down"

@@ -79,6 +79,8 @@ class Statement:
     # What the archive keeps in media_file: "video" or "audio"; None when it keeps nothing.
     media_kind: MediaKind | None = None
     poster_file: str | None = None  # a still of the video (media_dir relative), for the pages
+    source_id: int | None = None  # the source it came from (sources.id), if any
+    edited: str | None = None  # the fields an operator edited, comma-separated (not overwritten)
 
 
 TRANSCRIBED_BY_WHISPER = "whisper"

@@ -624,3 +624,7 @@ def main() -> None:
         app()
     except BrokenPipeError:
         sys.exit(1)
+
+
+# Commands defined in modules of their own, added to `app` when they are imported.
+from ingest import cli_admin, cli_sources, cli_worker  # noqa: E402, F401
