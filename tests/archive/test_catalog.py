@@ -244,10 +244,11 @@ def test_a_migration_sets_invalid_dates_to_unknown_and_logs_each(
     monkeypatch.setattr(catalog_module, "MIGRATIONS", MIGRATIONS[:2])  # as version 2 left it
     stored = {"a": "2021-13-01", "b": "gestern", "c": "2021", "d": "2026-02-03", "e": ""}
     with Catalog(path) as old:
-        for key, published in stored.items():
-            statement = new_statement(old, f"https://example.org/{key}")
-            old.db.execute(
-                "UPDATE statements SET published = ? WHERE id = ?", (published, statement.id)
+        for seq, (key, published) in enumerate(stored.items(), start=1):
+            old.db.execute(  # as that version's claim wrote them
+                "INSERT INTO statements (id, seq, origin, title, status, published, created_at, "
+                "updated_at) VALUES (?, ?, ?, 'Video-Botschaft', 'queued', ?, '', '')",
+                (key, seq, f"https://example.org/{key}", published),
             )
         old.db.execute("INSERT INTO vocabulary VALUES ('stadt', 'Stadt', 3)")
     monkeypatch.setattr(catalog_module, "MIGRATIONS", MIGRATIONS)
