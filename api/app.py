@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.admin import install as install_admin
 from api.deps import InvalidParameter, Served
 from api.schemas import ErrorBody, ErrorOut
 from api.site import load_site
@@ -289,13 +290,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.update(security_headers(request.url.path))
         return response
 
-    from api.routes import media, pages, search, statement_page, statements
+    from api.routes import feeds, media, pages, search, statement_page, statements
 
     app.include_router(search.router, prefix="/api")
     app.include_router(statements.router, prefix="/api")
     app.include_router(media.router)
     app.include_router(pages.router, default_response_class=HTMLResponse)
     app.include_router(statement_page.router, default_response_class=HTMLResponse)
+    install_admin(app, settings)  # /api/admin, only with an admin token (api/admin.py)
+    app.include_router(feeds.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_docs(app)
     app.add_middleware(CompressedExceptMedia)

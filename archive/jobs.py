@@ -21,6 +21,9 @@ from enum import StrEnum
 from typing import Any
 
 from archive.catalog import Catalog, now
+from archive.config import language_code
+from archive.dates import date_option
+from archive.errors import InvalidInput
 
 
 class JobStatus(StrEnum):
@@ -64,6 +67,46 @@ def _job(row: Any) -> Job:
     values["status"] = JobStatus(values["status"])
     values["options"] = json.loads(values["options"] or "{}")
     return Job(**values)
+
+
+# The options of an ingest job: the fields of ingest.pipeline.Request, as JSON.
+INGEST_OPTIONS = (
+    "language",
+    "title",
+    "municipality",
+    "speaker",
+    "published",
+    "prompt",
+    "accept_partial",
+)
+
+
+def ingest_options(
+    *,
+    language: str | None = None,
+    title: str | None = None,
+    municipality: str | None = None,
+    speaker: str | None = None,
+    published: str | None = None,
+    prompt: str | None = None,
+    accept_partial: bool = False,
+) -> dict[str, Any]:
+    """An ingest job's options, checked where they enter (as `ingest` checks its options):
+    InvalidInput naming the option otherwise. Only what is given is stored."""
+    options: dict[str, Any] = {}
+    if language is not None:
+        try:
+            options["language"] = language_code(language)
+        except ValueError as error:
+            raise InvalidInput(f"language: {error}") from None
+    date = date_option(published, "published")
+    if date is not None:
+        options["published"] = str(date)
+    texts = {"title": title, "municipality": municipality, "speaker": speaker, "prompt": prompt}
+    options |= {key: value for key, value in texts.items() if value is not None}
+    if accept_partial:
+        options["accept_partial"] = True
+    return options
 
 
 def worker_name() -> str:
@@ -175,6 +218,17 @@ def postpone(catalog: Catalog, job: Job, error: str, delay: timedelta | None = N
     return True
 
 
+def release(catalog: Catalog, job: Job) -> None:
+    """Give a claimed job back untouched (a worker stopping before it began the job's work):
+    queued again at once, the attempt not counted."""
+    with catalog.transaction() as db:
+        db.execute(
+            "UPDATE jobs SET status = ?, worker = NULL, attempts = max(0, attempts - 1) "
+            "WHERE id = ? AND status = ?",
+            (str(JobStatus.QUEUED), job.id, str(JobStatus.RUNNING)),
+        )
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -217,7 +271,7 @@ def retry(catalog: Catalog, job_id: int) -> Job:
             (str(JobStatus.QUEUED), job_id, str(JobStatus.FAILED)),
         ).fetchone()
     if row is None:
-        from archive.errors import InvalidInput, NotFound
+        from archive.errors import NotFound
 
         if get(catalog, job_id) is None:
             raise NotFound(f"no job {job_id}")

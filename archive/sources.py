@@ -68,6 +68,12 @@ def insert_source(
     return _source(row), False
 
 
+def find_source(catalog: Catalog, url: str) -> Source | None:
+    """The source with this (normalised) URL or folder path, if there is one."""
+    row = catalog.db.execute("SELECT * FROM sources WHERE url = ?", (url,)).fetchone()
+    return _source(row) if row is not None else None
+
+
 def get_source(catalog: Catalog, source_id: int) -> Source:
     row = catalog.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
     if row is None:
@@ -109,3 +115,41 @@ def checked(catalog: Catalog, source_id: int, error: str | None) -> None:
             "UPDATE sources SET checked_at = ?, last_error = ? WHERE id = ?",
             (now(), error, source_id),
         )
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One thing a source listed, as remembered: its key, its title then, the job it queued."""
+
+    item: str
+    title: str | None
+    job_id: int | None
+    seen_at: str
+
+
+def source_items(catalog: Catalog, source_id: int) -> dict[str, SourceItem]:
+    rows = catalog.db.execute(
+        "SELECT item, title, job_id, seen_at FROM source_items WHERE source_id = ?", (source_id,)
+    )
+    return {row["item"]: SourceItem(**dict(row)) for row in rows}
+
+
+def record_item(
+    catalog: Catalog, source_id: int, item: str, title: str | None, job_id: int | None
+) -> None:
+    """Remember that the source listed this item (joins the caller's transaction, so that an
+    item and the job it queued are written together)."""
+    with catalog.transaction() as db:
+        db.execute(
+            "INSERT INTO source_items (source_id, item, title, job_id, seen_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_id, item) DO UPDATE SET "
+            "title = excluded.title, job_id = coalesce(excluded.job_id, job_id), "
+            "seen_at = excluded.seen_at",
+            (source_id, item, title, job_id, now()),
+        )
+
+
+def is_tombstoned(catalog: Catalog, origin: str) -> bool:
+    """Whether a statement of this origin was deleted: update does not queue it again."""
+    row = catalog.db.execute("SELECT 1 FROM tombstones WHERE origin = ?", (origin,)).fetchone()
+    return row is not None

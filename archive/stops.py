@@ -9,7 +9,13 @@ The points (grep for their names):
 - `index:committed`: the index committed, the catalog not yet marked the statement indexed;
 - `takedown:catalog`: a takedown committed in the catalog, the index not yet changed;
 - `rebuild:built`: a new index generation written, not swapped in;
-- `rebuild:swapped`: the new generation answers, the catalog's statuses not yet committed.
+- `rebuild:swapped`: the new generation answers, the catalog's statuses not yet committed;
+- `job:claimed`: a worker has claimed a job (running under its name), nothing else done;
+- `fetch:downloading`: half of a download is in the work folder (not yet in the media folder);
+- `fetch:downloaded`: the media landed whole in the media folder, not yet recorded;
+- `transcribe:saved`: the transcript saved (statement transcribed), not yet indexed;
+- `retranscribe:saved`: a re-transcription saved with its corrections, not yet re-indexed;
+- `job:indexed`: the job's statement indexed, the job not yet marked done.
 """
 
 from __future__ import annotations

@@ -547,35 +547,77 @@ def _mib(size: int | None) -> str:
     return "unknown" if size is None else f"{size / 2**20:.1f} MiB"
 
 
-def _files(folder: Path) -> tuple[int, int]:
-    """(files, bytes) below a folder; (0, 0) where there is none."""
-    found = [f.stat().st_size for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
-    return len(found), sum(found)
-
-
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """What the archive holds and what it takes on disk: statements by status, passages, the
-    search index, the media."""
+    """What the archive holds and what it takes on disk (statements by status, passages, the
+    search index, media and posters), the job queue, the sources, and what failed and why."""
+    shown_failures = 20  # of failed jobs, of failed statements, of sources with errors
 
     def work() -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from archive import jobs
+        from archive.sources import list_sources
+
         settings = _settings(write=False)
         with _open_reading(settings) as catalog:
             engine = open_engine(settings, catalog)
-            media_files, media_bytes = _files(settings.media_dir)
+            folder = settings.media_dir
+            found = [f for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
+            posters = [f.stat().st_size for f in found if f.name.endswith("-poster.jpg")]
+            media = [f.stat().st_size for f in found if not f.name.endswith("-poster.jpg")]
+            statuses = catalog.status_counts()
+            # Postponed: queued, but not due before a backoff or a live stream's end.
+            postponed = catalog.db.execute(
+                "SELECT count(*), min(not_before) FROM jobs WHERE status = 'queued' "
+                "AND not_before > ?",
+                (datetime.now(UTC).isoformat(timespec="microseconds"),),
+            ).fetchone()
+            failed_total, failed_jobs = jobs.list_jobs(
+                catalog, jobs.JobStatus.FAILED, limit=shown_failures
+            )
+            failed_statements = catalog.db.execute(
+                "SELECT id, title, error FROM statements WHERE status = ? "
+                "ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                (str(Status.FAILED), shown_failures),
+            ).fetchall()
+            sources = list_sources(catalog)
+            erring = [s for s in sources if s.last_error]
             return {
                 "data_dir": str(settings.data_dir),
                 "catalog": str(settings.catalog_path),
                 "catalog_bytes": settings.catalog_path.stat().st_size,
                 "schema_version": catalog.schema_version,
-                "statements": {str(k): n for k, n in sorted(catalog.status_counts().items())},
+                "statements": {str(k): n for k, n in sorted(statuses.items())},
                 "passages": catalog.passage_count(),
                 "engine": ENGINE_NAMES.get(type(engine).__name__, type(engine).__name__),
                 "index_bytes": engine.index_bytes(),
-                "media_files": media_files,
-                "media_bytes": media_bytes,
+                "media_files": len(media),
+                "media_bytes": sum(media),
+                "posters": len(posters),
+                "poster_bytes": sum(posters),
+                "jobs": jobs.counts(catalog),
+                "postponed": int(postponed[0]),
+                "next_due": postponed[1],
+                "sources": {
+                    "active": sum(not s.paused for s in sources),
+                    "paused": sum(s.paused for s in sources),
+                    "with_errors": len(erring),
+                },
+                "failed_jobs": [
+                    {"id": j.id, "kind": str(j.kind), "target": j.target, "error": j.last_error}
+                    for j in failed_jobs
+                ],
+                "failed_jobs_more": failed_total - len(failed_jobs),
+                "failed_statements": [dict(row) for row in failed_statements],
+                "failed_statements_more": statuses.get(Status.FAILED, 0) - len(failed_statements),
+                "source_errors": [
+                    {"id": s.id, "url": s.url, "error": s.last_error}
+                    for s in erring[:shown_failures]
+                ],
+                "source_errors_more": max(0, len(erring) - shown_failures),
             }
 
     figures = _run(work)
@@ -584,6 +626,12 @@ def status(
         return
     counts = figures["statements"]
     by_status = ", ".join(f"{name} {n}" for name, n in counts.items())
+    queue = figures["jobs"]
+    waiting = f"{queue['queued']} queued"
+    if figures["postponed"]:
+        due = str(figures["next_due"])[:19].replace("T", " ")
+        waiting += f" ({figures['postponed']} postponed, next due {due} UTC)"
+    sources = figures["sources"]
     lines = [
         f"data directory  {figures['data_dir']}",
         f"catalog         {_mib(figures['catalog_bytes'])}, schema version "
@@ -593,15 +641,55 @@ def status(
         f"search index    {figures['engine']}, {_mib(figures['index_bytes'])}",
         f"media           {_plural(figures['media_files'], 'file')}, "
         f"{_mib(figures['media_bytes'])}",
+        f"posters         {_plural(figures['posters'], 'file')}, {_mib(figures['poster_bytes'])}",
+        f"jobs            {waiting}, {queue['running']} running, {queue['done']} done, "
+        f"{queue['failed']} failed",
+        f"sources         {sources['active']} active, {sources['paused']} paused, "
+        f"{sources['with_errors']} with errors",
     ]
-    for line in lines:
-        out.print(line, markup=False, highlight=False)
+
+    # The failures, each with its reason: what an operator acts on.
+    def row(*fields: object) -> str:
+        """One failure: its fields cleaned each (a reason may hold anything a source sent)."""
+        *names, reason = (_shown(f) if f is not None else "no reason recorded" for f in fields)
+        return "  ".join(names) + f": {reason}"
+
+    sections = {
+        "failed jobs": [
+            row(f"job {f['id']}", f["target"], f["error"]) for f in figures["failed_jobs"]
+        ],
+        "failed statements": [
+            row(f["id"], f["title"], f["error"]) for f in figures["failed_statements"]
+        ],
+        "sources with errors": [
+            row(f"source {f['id']}", f["url"], f["error"]) for f in figures["source_errors"]
+        ],
+    }
+    more = {
+        "failed jobs": figures["failed_jobs_more"],
+        "failed statements": figures["failed_statements_more"],
+        "sources with errors": figures["source_errors_more"],
+    }
+    for heading, found in sections.items():
+        if found:
+            lines.append(f"{heading}:")
+            lines += [f"  {each}" for each in found]
+        if more[heading]:
+            lines.append(f"  and {more[heading]} more")
+    for text in lines:
+        out.print(text, markup=False, highlight=False)
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker", help="Also run queued jobs, in a worker thread (needs a writable archive)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the JSON API and the search page (read-only: a read-only archive serves)."""
 
@@ -613,10 +701,17 @@ def serve(
         with _open_reading(settings) as catalog:
             open_engine(settings, catalog)  # a Meilisearch server that cannot be reached stops here
 
+    stop = None
+    if worker:  # first: it sets up a new archive's catalog, which check() then reads
+        from ingest.cli_worker import start_worker_thread
+
+        stop = _run(start_worker_thread)
     _run(check)
     import uvicorn
 
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    if stop is not None:
+        stop.set()
 
 
 def main() -> None:

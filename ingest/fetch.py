@@ -16,19 +16,30 @@ import logging
 import os
 import re
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yt_dlp
+from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import YoutubeDLError
 
 from archive.config import language_code
 from archive.dates import PartialDate, parse_date
-from archive.errors import DiskFull, FetchError, InvalidInput, disk_full
+from archive.errors import (
+    DiskFull,
+    FetchError,
+    InvalidInput,
+    MediaError,
+    NotFound,
+    StadtstimmeError,
+    disk_full,
+)
 from archive.models import MediaKind
 from ingest import media
 
@@ -87,6 +98,111 @@ class Candidate:
     local_path: Path | None = None
     captions: tuple[CaptionTrack, ...] = ()
     info: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class TooLong(MediaError):
+    """Longer than settings.max_duration: refused for good, with the reason."""
+
+    code = "too_long"
+
+
+class LiveStream(FetchError):
+    """A live stream still running (or not yet begun): nothing whole to archive yet."""
+
+    status = 409
+    code = "live_stream"
+
+
+class Failure(StrEnum):
+    TRANSIENT = "transient"  # retried with backoff (network, timeouts, 5xx, 429, a full disk)
+    PERMANENT = "permanent"  # fails at once: unsupported, 404/410, not media, removed, too long
+    LATER = "later"  # a live stream still running: tried again after LIVE_RETRY
+
+
+LIVE_RETRY = timedelta(hours=1)
+# What sites say of a video that is gone or closed for good (yt-dlp passes their words on:
+# YouTube's playability reasons "Private video", "Video unavailable. This video has been
+# removed by the uploader", "This video is no longer available …"), and yt-dlp's own words for
+# what it cannot use. Matched in lower case.
+_GONE = (
+    "private video",
+    "this video is private",
+    "video unavailable",
+    "has been removed",
+    "no longer available",
+    "account associated with this video has been terminated",
+    "copyright claim",
+    "unsupported url",
+    "no video formats found",
+    "requested format is not available",
+    "is a playlist or feed",
+    "nothing to download",
+)
+# What a site says of a live event that has not begun (YouTube: "This live event will begin in
+# 3 hours", "Premieres in 20 minutes"; yt-dlp's UserNotLive: "The channel is not currently live").
+_NOT_YET = ("live event will begin", "premieres in", "is not currently live", "is_upcoming")
+_PERMANENT_HTTP = frozenset({400, 401, 403, 404, 405, 410, 451})
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and every error behind it: Python's cause and context, yt-dlp's `exc_info`
+    (DownloadError, ExtractorError) and `cause` (ExtractorError)."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        exc_info = getattr(current, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) > 1 and exc_info[1] is not None:
+            pending.append(exc_info[1])
+        cause = getattr(current, "cause", None)
+        if isinstance(cause, BaseException):
+            pending.append(cause)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return found
+
+
+def classify(error: BaseException) -> Failure:
+    """Whether a failed ingest is worth trying again, soon (transient), later (a live stream
+    still running) or never (permanent). The one place that decides it."""
+    chain = _chain(error)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, LiveStream) for e in chain) or any(s in text for s in _NOT_YET):
+        return Failure.LATER
+    for e in chain:
+        if isinstance(e, HTTPError):
+            if e.status in _PERMANENT_HTTP:
+                return Failure.PERMANENT
+            if e.status == 429 or e.status >= 500:
+                return Failure.TRANSIENT
+    if any(isinstance(e, DiskFull) for e in chain) or disk_full(error):
+        return Failure.TRANSIENT  # once space is freed, it completes
+    if any(isinstance(e, MediaError | InvalidInput | NotFound) for e in chain):
+        return Failure.PERMANENT
+    if any(s in text for s in _GONE):
+        return Failure.PERMANENT
+    if any(
+        isinstance(e, TransportError | TimeoutError | ConnectionError | socket.gaierror)
+        for e in chain
+    ):
+        return Failure.TRANSIENT
+    if re.search(r"http error (5\d\d|429)|timed out|connection (refused|reset)", text):
+        return Failure.TRANSIENT
+    if re.search(r"http error (40[0-5]|410|451)", text):
+        return Failure.PERMANENT
+    if isinstance(error, StadtstimmeError):
+        return Failure.PERMANENT  # told in its message; an operator retries after fixing it
+    return Failure.TRANSIENT  # an unexpected error: tried again, MAX_ATTEMPTS in all
+
+
+def live_status(info: dict[str, Any]) -> str | None:
+    """'is_live' or 'is_upcoming' for a stream still running or yet to begin, else None."""
+    status = info.get("live_status")
+    if status in ("is_live", "is_upcoming"):
+        return str(status)
+    return "is_live" if info.get("is_live") is True else None
 
 
 def is_url(target: str) -> bool:
@@ -249,6 +365,10 @@ def probe_url(url: str) -> Candidate:
     if info.get("_type") == "playlist":
         count = len(info.get("entries") or [])
         raise FetchError(f"{url}: is a playlist or feed of {count} entries, not one statement")
+    live = live_status(info)
+    if live is not None:
+        what = "has not begun yet" if live == "is_upcoming" else "is still running"
+        raise LiveStream(f"{url}: a live stream that {what}; it is tried again later")
     title = str(info.get("title") or info.get("id") or url)
     if info.get("extractor") == "html5":
         # The html5 extractor numbers a page's media: "Page title (1)"; the page title is ours.

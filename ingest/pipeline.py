@@ -8,7 +8,10 @@ when the holder is killed).
 Text from outside (the source's metadata, the request's options) is cleaned of control characters
 in one place, `_new_statement`, before it is stored. A stage that fails marks the statement
 failed with its reason; a full disk is reported as such, in one line, also when the catalog
-itself can no longer be written.
+itself can no longer be written. A statement longer than settings.max_duration is refused
+(fetch.TooLong): before anything is downloaded where the probe knows its length, else once the
+media is there (then removed). A worker runs the stages up to the fetch ahead (`until`), in
+another thread, and the rest later with the probe's result (`candidate`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from archive.indexing import index_statement, is_fetched, is_indexed, is_transcr
 from archive.models import Statement, Status, Transcript
 from archive.passages import build_passages
 from archive.search import Engine
+from archive.stops import stop_point
 from archive.text import clean_text
 from ingest import fetch
 from ingest.media import make_poster, probe_media
@@ -83,12 +87,17 @@ class Request:
     source_language: str | None = None
     # Archive media that holds less than 95 % of the audio it declares (what there is of it).
     accept_partial: bool = False
+    # The source (archive.sources) this statement comes from, recorded with it.
+    source_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
     statement: Statement
     existed: bool
+    # What the probe found: a worker that fetched ahead hands it on, so the rest of the
+    # stages run without asking the source again.
+    candidate: fetch.Candidate | None = None
 
 
 @dataclass
@@ -125,14 +134,25 @@ class Pipeline:
 
     # the loop
 
-    def ingest(self, request: Request) -> Outcome:
-        """Archive one statement; return the existing one when its origin is already indexed."""
+    def ingest(
+        self,
+        request: Request,
+        *,
+        until: str | None = None,
+        candidate: fetch.Candidate | None = None,
+    ) -> Outcome:
+        """Archive one statement; return the existing one when its origin is already indexed.
+
+        `until` names the last stage to run (a worker fetches the next statement ahead with
+        until="fetch"); `candidate` is the probe's result from such an earlier call."""
         self.settings.prepare()
-        self.reporter.stage("probe", None)
-        candidate = self._probe(request)
+        if candidate is None:
+            self.reporter.stage("probe", None)
+            candidate = self._probe(request)
+            self._check_duration(candidate.duration, request.target)
         draft = self._new_statement(candidate, request)
         try:
-            return self._ingest(request, candidate, draft)
+            return self._ingest(request, candidate, draft, until)
         except (sqlite3.OperationalError, OSError) as error:
             if not disk_full(error):
                 raise
@@ -146,18 +166,22 @@ class Pipeline:
                 "and ingest it again"
             ) from error
 
-    def _ingest(self, request: Request, candidate: fetch.Candidate, draft: Statement) -> Outcome:
+    def _ingest(
+        self, request: Request, candidate: fetch.Candidate, draft: Statement, until: str | None
+    ) -> Outcome:
         known = self.catalog.find_by_origin(draft.origin)
         if known and known.status in (Status.INDEXED, Status.HIDDEN):
-            return Outcome(known, existed=True)
+            return Outcome(known, existed=True, candidate=candidate)
         statement_id = draft.id
         with self._exclusive(statement_id, request.target):
             statement = self.catalog.claim(draft)
             if statement.status in (Status.INDEXED, Status.HIDDEN):
-                return Outcome(statement, existed=True)
+                return Outcome(statement, existed=True, candidate=candidate)
             context = Context(request, candidate, statement)
             for name, done, run in self.stages:
                 if done(context):
+                    if name == until:
+                        break
                     continue
                 self.reporter.stage(name, None)
                 try:
@@ -178,7 +202,9 @@ class Pipeline:
                     self._record_failure(statement_id, internal)
                     raise
                 context.statement = self.catalog.get(statement_id)
-            return Outcome(context.statement, existed=False)
+                if name == until:
+                    break
+            return Outcome(context.statement, existed=False, candidate=candidate)
 
     def _record_failure(self, statement_id: str, error: StadtstimmeError) -> None:
         """Mark the statement failed with the error's reason. Where the catalog cannot take the
@@ -204,8 +230,19 @@ class Pipeline:
             raise InvalidInput(f"empty target {target!r}: give a URL or a media file")
         path = Path(name).expanduser()
         candidate = fetch.probe_file(path)
-        probe_media(path, str(path), accept_partial=request.accept_partial)
+        info = probe_media(path, str(path), accept_partial=request.accept_partial)
+        candidate.duration = info.duration
         return candidate
+
+    def _check_duration(self, duration: float | None, target: str) -> None:
+        """Refuse a statement longer than settings.max_duration (known from the probe before
+        anything is downloaded, or from the media once it is)."""
+        limit = self.settings.max_duration
+        if duration is not None and duration > limit:
+            raise fetch.TooLong(
+                f"{target}: {_hours(duration)} long, longer than the maximum of {_hours(limit)} "
+                "(STADTSTIMME_MAX_DURATION)"
+            )
 
     @contextmanager
     def _exclusive(self, statement_id: str, target: str) -> Iterator[None]:
@@ -238,6 +275,7 @@ class Pipeline:
             media_url=candidate.media_url,
             thumbnail=candidate.thumbnail,
             extractor=candidate.extractor,
+            source_id=request.source_id,
         )
         for column in fields(statement):
             value = getattr(statement, column.name)
@@ -282,17 +320,19 @@ class Pipeline:
                     work,
                     self.settings.media_dir,
                     statement.id,
-                    progress=lambda done, total: self.reporter.advance(done, total),
+                    progress=self._download_progress,
                     keep=keep,
                     max_height=height,
                 )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         media = kept.path
+        stop_point("fetch:downloaded")  # landed whole, not yet recorded
         try:
             info = probe_media(
                 media, context.request.target, accept_partial=context.request.accept_partial
             )
+            self._check_duration(info.duration, context.request.target)
         except MediaError:
             media.unlink(missing_ok=True)
             raise
@@ -313,6 +353,11 @@ class Pipeline:
             duration=info.duration or statement.duration,
             error=None,
         )
+
+    def _download_progress(self, done: int, total: int | None) -> None:
+        self.reporter.advance(done, total)
+        if total and done >= total / 2:
+            stop_point("fetch:downloading")  # half of it in the work folder
 
     def _poster(self, video: Path, statement_id: str, duration: float | None) -> str | None:
         """The poster's file name, or None where FFmpeg made none: a statement without a poster
@@ -398,6 +443,7 @@ class Pipeline:
         self.catalog.save_transcript(
             context.statement.id, transcript, passages, _notes(note, rejected)
         )
+        stop_point("transcribe:saved")
 
     def _source_captions(self, context: Context) -> tuple[Transcript | None, str | None]:
         """The source's own captions in the statement's language as its transcript, or None;
@@ -449,6 +495,11 @@ class Pipeline:
 
 def _notes(*notes: str | None) -> str | None:
     return "; ".join(note for note in notes if note) or None
+
+
+def _hours(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _first(*values: str | None) -> str | None:

@@ -21,6 +21,7 @@ from api.deps import CatalogDep, SettingsDep, visible_statement
 from api.templating import render
 from archive.analysis import ParsedQuery, parse_query
 from archive.captions import words_of
+from archive.corrections import has_corrections
 from archive.export import DOUBTFUL_BELOW, timecode
 from archive.models import Segment, Statement, Word
 
@@ -163,6 +164,7 @@ def statement_page(
             "statement": statement,
             "passages": passages,
             "doubtful": any("doubt" in mark for p in passages for mark, _ in p.pieces),
+            "corrected": has_corrections(catalog, statement.id),
             "t": int(t),
             "q": q.strip(),
             "media_kind": kind,

@@ -24,7 +24,13 @@ CHOICES = {
 
 
 def _commands() -> list[tuple[str, Any]]:
-    return [("stadtstimme", COMMAND), *sorted(COMMAND.commands.items())]
+    """Every command, and every command of a group (`source add`), by name."""
+    found = [("stadtstimme", COMMAND)]
+    for name, command in sorted(COMMAND.commands.items()):
+        found.append((name, command))
+        for sub, subcommand in sorted(getattr(command, "commands", {}).items()):
+            found.append((f"{name} {sub}", subcommand))
+    return found
 
 
 def test_every_command_option_and_argument_has_help() -> None:
@@ -36,13 +42,32 @@ def test_every_command_option_and_argument_has_help() -> None:
     ]
     assert [name for name, _ in _commands()] == [
         "stadtstimme",
+        "correct",
+        "delete",
+        "edit",
         "export",
+        "hide",
         "ingest",
+        "jobs",
         "list",
+        "queue",
+        "readmit",
         "reindex",
+        "retranscribe",
+        "retry",
         "search",
         "serve",
+        "source",
+        "source add",
+        "source list",
+        "source pause",
+        "source remove",
+        "source resume",
         "status",
+        "unhide",
+        "update",
+        "watch",
+        "worker",
     ]
     assert missing == []
     assert all((command.help or "").strip() for _, command in _commands())
