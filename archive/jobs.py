@@ -24,6 +24,7 @@ from archive.catalog import Catalog, now
 from archive.config import language_code
 from archive.dates import date_option
 from archive.errors import InvalidInput
+from archive.stops import alive
 
 
 class JobStatus(StrEnum):
@@ -229,16 +230,6 @@ def release(catalog: Catalog, job: Job) -> None:
         )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover(catalog: Catalog) -> list[Job]:
     """Give back to the queue the running jobs of workers on this host that are gone (killed,
     crashed): the pipeline resumes their statements where they stopped. Returns them."""
@@ -251,7 +242,7 @@ def recover(catalog: Catalog) -> list[Job]:
     for row in rows:
         job = _job(row)
         pid = (job.worker or "").rpartition(":")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             with catalog.transaction() as db:
                 db.execute(
                     "UPDATE jobs SET status = ?, worker = NULL WHERE id = ? AND status = ? "

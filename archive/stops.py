@@ -29,3 +29,15 @@ STOP_ENV = "STADTSTIMME_STOP_AT"
 def stop_point(name: str) -> None:
     if os.environ.get(STOP_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of this machine with that pid lives (a crashed writer's or worker's
+    leftovers are cleaned up only once it is gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True

@@ -284,21 +284,30 @@ def _marked(snippet_html: str) -> Text:
     return text
 
 
+# The options that describe a statement, shared by `ingest`, `queue` and `source add`.
+LanguageOption = Annotated[
+    str | None, typer.Option(help="Spoken language, e.g. de, en; 'auto' detects.")
+]
+TitleOption = Annotated[str | None, typer.Option(help="Title, instead of the source's.")]
+MunicipalityOption = Annotated[str | None, typer.Option(help="Municipality speaking.")]
+SpeakerOption = Annotated[str | None, typer.Option(help="Who speaks.")]
+PublishedOption = Annotated[
+    str | None, typer.Option(help="Date published: YYYY, YYYY-MM or YYYY-MM-DD.")
+]
+PromptOption = Annotated[
+    str | None, typer.Option(help="Names of places and people to help transcription.")
+]
+
+
 @app.command()
 def ingest(
     targets: Annotated[list[str], typer.Argument(help="URLs yt-dlp understands, or local files.")],
-    language: Annotated[
-        str | None, typer.Option(help="Spoken language, e.g. de, en; 'auto' detects.")
-    ] = None,
-    title: Annotated[str | None, typer.Option(help="Title, instead of the source's.")] = None,
-    municipality: Annotated[str | None, typer.Option(help="Municipality speaking.")] = None,
-    speaker: Annotated[str | None, typer.Option(help="Who speaks.")] = None,
-    published: Annotated[
-        str | None, typer.Option(help="Date published: YYYY, YYYY-MM or YYYY-MM-DD.")
-    ] = None,
-    prompt: Annotated[
-        str | None, typer.Option(help="Names of places and people to help transcription.")
-    ] = None,
+    language: LanguageOption = None,
+    title: TitleOption = None,
+    municipality: MunicipalityOption = None,
+    speaker: SpeakerOption = None,
+    published: PublishedOption = None,
+    prompt: PromptOption = None,
     accept_partial: Annotated[
         bool,
         typer.Option(

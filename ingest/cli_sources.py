@@ -24,6 +24,8 @@ from archive.search import Engine
 from archive.sources import Source
 from ingest.cli import (
     ConsoleReporter,
+    LanguageOption,
+    PromptOption,
     _plural,
     _run,
     _settings,
@@ -79,12 +81,8 @@ def source_add(
         str | None, typer.Option(help="Municipality of its statements.")
     ] = None,
     speaker: Annotated[str | None, typer.Option(help="Who speaks in its statements.")] = None,
-    language: Annotated[
-        str | None, typer.Option(help="Spoken language, e.g. de, en; 'auto' detects.")
-    ] = None,
-    prompt: Annotated[
-        str | None, typer.Option(help="Names of places and people to help transcription.")
-    ] = None,
+    language: LanguageOption = None,
+    prompt: PromptOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the source as JSON.")] = False,
 ) -> None:
     """Add a source; adding one again prints the existing id."""

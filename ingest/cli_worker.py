@@ -33,6 +33,12 @@ from archive.errors import InvalidInput
 from archive.jobs import Job, JobStatus
 from ingest.cli import (
     ConsoleReporter,
+    LanguageOption,
+    MunicipalityOption,
+    PromptOption,
+    PublishedOption,
+    SpeakerOption,
+    TitleOption,
     _open_reading,
     _plural,
     _run,
@@ -55,18 +61,12 @@ def _line(text: str) -> None:
 @app.command()
 def queue(
     targets: Annotated[list[str], typer.Argument(help="URLs yt-dlp understands, or local files.")],
-    language: Annotated[
-        str | None, typer.Option(help="Spoken language, e.g. de, en; 'auto' detects.")
-    ] = None,
-    title: Annotated[str | None, typer.Option(help="Title, instead of the source's.")] = None,
-    municipality: Annotated[str | None, typer.Option(help="Municipality speaking.")] = None,
-    speaker: Annotated[str | None, typer.Option(help="Who speaks.")] = None,
-    published: Annotated[
-        str | None, typer.Option(help="Date published: YYYY, YYYY-MM or YYYY-MM-DD.")
-    ] = None,
-    prompt: Annotated[
-        str | None, typer.Option(help="Names of places and people to help transcription.")
-    ] = None,
+    language: LanguageOption = None,
+    title: TitleOption = None,
+    municipality: MunicipalityOption = None,
+    speaker: SpeakerOption = None,
+    published: PublishedOption = None,
+    prompt: PromptOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the jobs as JSON.")] = False,
 ) -> None:
     """Queue statements for a worker to ingest (`stadtstimme worker`); prints the job ids."""

@@ -137,7 +137,7 @@ from archive.search import (
     RankedStatement,
 )
 from archive.search.vocabulary import CatalogVocabulary
-from archive.stops import stop_point
+from archive.stops import alive, stop_point
 
 log = logging.getLogger(__name__)
 
@@ -371,22 +371,12 @@ class Layout:
             if named is None or folder == current or not folder.is_dir():
                 continue
             pid = int(named["pid"])
-            if pid != os.getpid() and _alive(pid):
+            if pid != os.getpid() and alive(pid):
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             _forget(folder)
             removed.append(folder)
         return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- one tantivy index per generation and process ----------------------------------------------
@@ -503,7 +493,7 @@ def _overlay() -> Path:
     scratch = Path(tempfile.gettempdir())
     for found in scratch.glob(f"{OVERLAY_PREFIX}*-*"):
         pid = found.name[len(OVERLAY_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(found, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{OVERLAY_PREFIX}{os.getpid()}-"))
 
