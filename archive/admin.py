@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog import Catalog, now
-from archive.config import language_code
+from archive.config import language_option
 from archive.dates import date_option
 from archive.errors import InvalidInput, NotFound
 from archive.indexing import index_statement, is_transcribed, take_down
@@ -44,11 +44,8 @@ def _text(value: str, field: str, *, required: bool = False) -> str | None:
 
 
 def _language(value: str, field: str = "language") -> str:
-    try:
-        code = language_code(value)
-    except ValueError as error:
-        raise InvalidInput(f"{field}: {error}") from None
-    if code == "auto":
+    code = language_option(value, field)
+    if code == "auto" or code is None:
         raise InvalidInput(f"{field}: name the language, e.g. de or en ('auto' is for ingest)")
     return code
 
@@ -209,13 +206,6 @@ def queue_url(catalog: Catalog, url: str, values: dict[str, str | None]) -> tupl
     return enqueue(catalog, target, kind=JobKind.INGEST, options=options)
 
 
-def language_code_or_auto(value: str, field: str = "language") -> str:
-    try:
-        return language_code(value)
-    except ValueError as error:
-        raise InvalidInput(f"{field}: {error}") from None
-
-
 def retranscribe(
     catalog: Catalog,
     statement_id: str,
@@ -241,5 +231,5 @@ def retranscribe(
             raise InvalidInput(f"{prefix}model {model!r}: a Whisper model's name or folder")
         options["model"] = name
     if language is not None:
-        options["language"] = language_code_or_auto(language, prefix + "language")
+        options["language"] = language_option(language, prefix + "language")
     return enqueue(catalog, statement.id, kind=JobKind.RETRANSCRIBE, options=options)

@@ -12,7 +12,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from archive.errors import DataDirReadOnly
+from archive.errors import DataDirReadOnly, InvalidInput
 
 DEFAULT_MODEL = "base"
 # The languages Whisper knows, as faster-whisper lists them (faster_whisper.tokenizer.
@@ -37,6 +37,17 @@ def language_code(value: str) -> str:
             "or 'auto'"
         )
     return code
+
+
+def language_option(value: str | None, field: str) -> str | None:
+    """A language a person gives (an option, an API field), checked where it enters: None when
+    not given, InvalidInput naming the field and the value when Whisper does not know it."""
+    if value is None:
+        return None
+    try:
+        return language_code(value)
+    except ValueError as error:
+        raise InvalidInput(f"{field}: {error}") from None
 
 
 class Settings(BaseSettings):

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from archive.catalog import Catalog, now
-from archive.config import language_code
+from archive.config import language_option
 from archive.dates import date_option
 from archive.errors import InvalidInput
 from archive.stops import alive
@@ -95,11 +95,9 @@ def ingest_options(
     """An ingest job's options, checked where they enter (as `ingest` checks its options):
     InvalidInput naming the option otherwise. Only what is given is stored."""
     options: dict[str, Any] = {}
-    if language is not None:
-        try:
-            options["language"] = language_code(language)
-        except ValueError as error:
-            raise InvalidInput(f"language: {error}") from None
+    spoken = language_option(language, "language")
+    if spoken is not None:
+        options["language"] = spoken
     date = date_option(published, "published")
     if date is not None:
         options["published"] = str(date)

@@ -45,7 +45,7 @@ from rich.progress import (
 from rich.text import Text
 
 from archive.catalog import Catalog
-from archive.config import Settings, language_code
+from archive.config import Settings, language_option
 from archive.dates import date_option
 from archive.errors import NoCatalog, StadtstimmeError
 from archive.export import StatementDetail, timecode, transcript_text
@@ -321,12 +321,7 @@ def ingest(
     """Fetch, transcribe and index statements. Ingesting one again prints the existing id."""
 
     def work() -> int:
-        spoken = None
-        if language is not None:
-            try:
-                spoken = language_code(language)
-            except ValueError as error:
-                raise StadtstimmeError(f"--language: {error}") from None
+        spoken = language_option(language, "--language")
         date = date_option(published, "--published")
         settings = _settings(write=True)
         from ingest.pipeline import Pipeline, Request  # yt-dlp, PyAV: only here

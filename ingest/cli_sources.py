@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from archive.catalog import Catalog
-from archive.config import Settings, language_code
+from archive.config import Settings, language_option
 from archive.errors import InvalidInput, NoCatalog
 from archive.search import Engine
 from archive.sources import Source
@@ -88,12 +88,7 @@ def source_add(
     """Add a source; adding one again prints the existing id."""
 
     def work() -> tuple[Source, bool]:
-        spoken = None
-        if language is not None:
-            try:
-                spoken = language_code(language)
-            except ValueError as error:
-                raise InvalidInput(f"--language: {error}") from None
+        spoken = language_option(language, "--language")
         settings = _settings(write=True)
         from ingest.sources import add_source
 
