@@ -133,10 +133,6 @@ def load_site(settings: Settings) -> Site:
 
 
 def site_of(request: Request) -> Site:
-    """The site the app loaded at start (`app.state.site`), loaded now if the app did not."""
-    state = request.app.state
-    site: Site | None = getattr(state, "site", None)
-    if site is None:
-        site = load_site(state.settings)
-        state.site = site
+    """The site the app loaded at start (create_app: a bad setting stops the start there)."""
+    site: Site = request.app.state.site
     return site
