@@ -29,6 +29,7 @@ from api.templating import render
 from archive.analysis import load_models
 from archive.config import Settings, get_settings
 from archive.errors import StadtstimmeError
+from archive.longlived import settle
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -304,3 +305,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CompressedExceptMedia)
     app.add_middleware(SecurityHeaders)  # outermost: on compressed and uncompressed alike
     return app
+
+
+def create_server_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `stadtstimme serve` runs it, for the rest of the process's life: what it holds
+    once made, and the compound splitters once loaded, are exempted from garbage collection
+    (archive.longlived). Not create_app's doing: tests and scripts make many apps, and a frozen
+    app's reference cycles would never be freed."""
+    app = create_app(settings)
+    settle()
+    threading.Thread(target=_settle_after_models, name="settle", daemon=True).start()
+    return app
+
+
+def _settle_after_models() -> None:
+    load_models()  # returns once the load that create_app started has ended
+    settle()

@@ -12,10 +12,11 @@ weigh?
   temporary archive as the pipeline stores it (claim, transcript, passages, index), with an
   audio file so that the page has its player and captions track.
 
-Server time: the app (api.app.create_app) in this process, asked through httpx's ASGI transport,
-one request at a time, after warm-up requests (the analyser's caches filled from the catalog as a
-running server has them); the time from sending the request to the last byte of the body, so it
-includes routing, the search, rendering and compression, not a network. Printed: p50, p95, max.
+Server time: the app (api.app.create_server_app, as `stadtstimme serve` makes it) in this
+process, asked through httpx's ASGI transport, one request at a time, after warm-up requests
+(the analyser's caches filled from the catalog as a running server has them); the time from
+sending the request to the last byte of the body, so it includes routing, the search,
+rendering and compression, not a network. Printed: p50, p95, max.
 Goal: p95 <= 100 ms.
 
 Page weight: the HTML and every stylesheet, script, image and icon it references (not media and
@@ -43,7 +44,7 @@ from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.app import create_app
+from api.app import create_server_app
 from archive.catalog import Catalog, statement_id_for
 from archive.config import Settings
 from archive.dates import PartialDate
@@ -227,7 +228,7 @@ async def bench_app(
     pages: list[tuple[str, str]],
     rounds: int,
 ) -> tuple[list[Timed], list[Weight]]:
-    app = create_app(settings)
+    app = create_server_app(settings)  # as `stadtstimme serve` makes it
     transport = httpx.ASGITransport(app=app)
     base = "http://127.0.0.1"
     async with httpx.AsyncClient(transport=transport, base_url=base, timeout=60) as client:

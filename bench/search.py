@@ -122,6 +122,7 @@ from archive.catalog import Catalog, statement_id_for
 from archive.dates import PartialDate
 from archive.forms import FormsStore
 from archive.indexing import index_statement, prepare_index, rebuild
+from archive.longlived import settle
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
 from archive.search import Built, Progress, Query, Results, search
 from archive.search import tantivy as tantivy_module
@@ -623,6 +624,19 @@ def warm_analyser(catalog: Catalog, root: Path, limit: int = WARM_PASSAGES) -> N
         f"analyser caches warmed: {loaded:,} word forms from the forms table, then "
         f"{limit:,} passages at most analysed: {analysis.analysed_forms():,} word forms, "
         f"{time.perf_counter() - began:.0f} s"
+    )
+
+
+def settle_as_served() -> None:
+    """What `stadtstimme serve` does once started (api.app.create_server_app): the compound
+    splitters loaded, and every object alive then exempted from garbage collection
+    (archive.longlived)."""
+    began = time.perf_counter()
+    analysis.load_models()
+    settle()
+    print(
+        f"settled as a server: splitters loaded, {gc.get_freeze_count():,} objects exempted from "
+        f"garbage collection ({time.perf_counter() - began:.1f} s)"
     )
 
 
@@ -1187,6 +1201,7 @@ def run_size(size: int, args: argparse.Namespace, forms: Sequence[str]) -> None:
         engine = TantivyEngine(catalog, root)
         engine.layout.sweep()  # generations this process built and another replaced
         warm_analyser(catalog, root)
+        settle_as_served()
         print_sizes(catalog, engine, root)
         statements, passages = catalog.db.execute(
             "SELECT count(*), (SELECT count(*) FROM passages) FROM statements WHERE status = ?",

@@ -713,7 +713,7 @@ def serve(
     _run(check)
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("api.app:create_server_app", factory=True, host=host, port=port)
     if stop is not None:
         stop.set()
 

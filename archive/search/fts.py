@@ -33,6 +33,7 @@ from archive.search import (
     Built,
     Engine,
     Matches,
+    PageReady,
     Progress,
     Query,
     RankedPassage,
@@ -226,7 +227,7 @@ class LegacyFtsEngine:
         # No bm25 here: it would make FTS5 count each term's documents in the whole archive.
         return [(float(position), row[0]) for position, row in enumerate(rows)]
 
-    def search(self, query: Query) -> Matches:
+    def search(self, query: Query, page_ready: PageReady | None = None) -> Matches:
         """Search the FTS5 tables; when an upgrade dropped them after this engine was chosen
         (a server chooses one per request), the index that replaced them answers."""
         try:
@@ -234,7 +235,7 @@ class LegacyFtsEngine:
         except sqlite3.OperationalError as error:
             if "no such table" not in str(error):
                 raise
-        return self.successor().search(query)
+        return self.successor().search(query, page_ready)
 
     def _search(self, query: Query) -> Matches:
         expression = match_expression(query.parsed.clauses)

@@ -118,6 +118,7 @@ from archive.search import (
     Built,
     Matches,
     MetaField,
+    PageReady,
     Progress,
     Query,
     RankedPassage,
@@ -973,7 +974,7 @@ class MeiliEngine:
             found.extend(self.catalog.statements_by_id(ids[start : start + CATALOG_CHUNK]).values())
         return found
 
-    def search(self, query: Query) -> Matches:
+    def search(self, query: Query, page_ready: PageReady | None = None) -> Matches:
         """Statements of the indexed ones that match, honouring filters, sort and page.
 
         Requests: (1) the facet over statement_id gives every matching statement and its number

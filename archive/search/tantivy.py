@@ -131,6 +131,7 @@ from archive.search import (
     Built,
     Matches,
     MetaField,
+    PageReady,
     Progress,
     Query,
     RankedPassage,
@@ -178,6 +179,12 @@ WIDEN = 4
 # The best passages of a page's statements come from one search over all their matches when
 # these are at most this many, else from one search per statement.
 MAX_BATCHED = 20_000
+# A search counts within the statements a filter allows (Scope) when they are at most this share
+# of all statements, else counts in all of them and masks those not allowed.
+COUNT_WITHIN = 0.25
+# A page by date probes at most this many statements, in date order, for matches before it
+# waits for the counts of every match instead.
+MAX_PROBED = 6_000
 WRITER_HEAP = 64_000_000
 BUILD_HEAP = 400_000_000  # a rebuild writes large segments: fewer merges
 WRITER_THREADS = 1
@@ -943,8 +950,9 @@ class TantivyEngine:
             return {}
         top = searcher.aggregate(_TQ.all_query(), {"top": {"max": {"field": "seq"}}})
         size = int(top["top"]["value"]) + 1
-        held = dict.fromkeys(self._counts(searcher, _TQ.all_query(), size)[0].tolist(), 0)
-        seqs, counts = self._counts(searcher, _PASSAGES, size)
+        every = Scope(0, size)
+        held = dict.fromkeys(self._counts(searcher, _TQ.all_query(), every)[0].tolist(), 0)
+        seqs, counts = self._counts(searcher, _PASSAGES, every)
         held.update(zip(seqs.tolist(), counts.tolist(), strict=True))
         return held
 
@@ -1003,7 +1011,7 @@ class TantivyEngine:
 
     # searching
 
-    def search(self, query: Query) -> Matches:
+    def search(self, query: Query, page_ready: PageReady | None = None) -> Matches:
         parsed = query.parsed
         if parsed.empty:
             return Matches(0, [])
@@ -1022,61 +1030,35 @@ class TantivyEngine:
         if either is None:
             return nothing
         known = facts(self.catalog)
-        allowed_anywhere = known.allowed(query)
-        first = (query.page - 1) * query.per_page
-        wanted = first + query.per_page
-        relevance = query.sort == "relevance" and query.per_page > 0
-        # Ranking needs only the query and the filters, not the counts: it runs beside them
-        # (tantivy releases the GIL), which halves a phrase of stop-words. Passages and
-        # metadata documents are ranked together: a statement by its best document.
-        restricted = _restricted(either, allowed_anywhere) if relevance else None
-        limit = max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)
-        top = None
-        if restricted is not None:
-            top = _ranker().submit(_top, searcher, restricted, limit, allowed_anywhere)
+        allowed = known.allowed(query)
+        run = _Search(self, searcher, query, said, named, known, allowed)
+        # Counting every match (total, facets, trend) takes longest; it runs beside (tantivy
+        # releases the GIL) while this thread finds the page without it and hands it over.
+        counting = _beside().submit(run.count, Scope.of(allowed))
         try:
-            seqs, counts = _NONE if said is None else self._counts(searcher, said, known.size)
-            slots = _NONE[0] if named is None else self._slots(searcher, named, known.size)
+            page = run.page(either) if query.per_page > 0 else None
+            if page is not None and page_ready is not None:
+                page_ready(page.statements)
         finally:
-            ranked_first = None if top is None else top.result()
-        seqs, counts = _union(seqs, counts, slots // SLOTS)
-        allowed = allowed_anywhere[seqs]
-        shown, shown_counts = seqs[allowed], counts[allowed]
-        shown_slots = slots[allowed_anywhere[slots // SLOTS]]
-        facets, trend = known.tally(shown, shown_counts)
-        total = len(shown)
-        ranked: dict[int, list[tuple[float, int]]] = {}
-        if query.per_page <= 0 or first >= total:
-            page: list[int] = []
-        elif restricted is not None and ranked_first is not None:
-            available = int(shown_counts.sum()) + len(shown_slots)
-            ranked = ranked_first
-            while len(ranked) < wanted and limit < available:
-                limit = min(available, limit * WIDEN)
-                ranked = _top(searcher, restricted, limit, allowed_anywhere)
-            page = list(ranked)[first:wanted]
-        else:
-            page = known.dated(shown, newest=query.sort == "newest")[first:wanted].tolist()
-        where = np.searchsorted(shown, page)  # shown is sorted by seq
-        counted = list(zip(page, shown_counts[where].tolist(), strict=True))
-        passages = {seq: [p for p in found if p[1] >= 0] for seq, found in ranked.items()}
-        best: dict[int, tuple[RankedPassage, ...]] = {}
-        if said is not None:
-            best = self._best(searcher, said, counted, passages, query.passages_per_statement)
-        fields = _fields(shown_slots, page)
-        statements = [
-            RankedStatement(known.ids[seq], best.get(seq, ()), fields.get(seq, ())) for seq in page
-        ]
-        return Matches(total=total, statements=statements, facets=facets, trend=trend)
+            seqs, counts, slots = counting.result()
+        shown = allowed[seqs]
+        seqs, counts = seqs[shown], counts[shown]
+        slots = slots[allowed[slots // SLOTS]]
+        facets, trend = known.tally(seqs, counts)
+        if page is None:  # the page needed the counts (or none was asked for)
+            page = run.page_of(seqs)
+        return Matches(len(seqs), page.statements, facets=facets, trend=trend)
 
-    def _slots(self, searcher: tantivy.Searcher, query: tantivy.Query, size: int) -> Ints:
-        """The metadata documents (seq * SLOTS + kind) that match, of statements of seq < size,
+    def _slots(self, searcher: tantivy.Searcher, query: tantivy.Query, scope: Scope) -> Ints:
+        """The metadata documents (seq * SLOTS + kind) that match, of statements in `scope`,
         ascending: histograms over their negative rowids, AGGREGATION_SEQS values per request."""
         found: list[Ints] = [np.zeros(0, np.int64)]
-        for low in range(0, size * SLOTS, AGGREGATION_SEQS):
-            high = min(low + AGGREGATION_SEQS, size * SLOTS) - 1
+        query = scope.within(query)
+        first, stop = scope.low * SLOTS, scope.stop * SLOTS
+        for low in range(first, stop, AGGREGATION_SEQS):
+            high = min(low + AGGREGATION_SEQS, stop) - 1
             within = query
-            if size * SLOTS > AGGREGATION_SEQS:
+            if stop - first > AGGREGATION_SEQS:
                 rows = _TQ.range_query(_SCHEMA, "rowid", tantivy.FieldType.Integer, -high, -low)
                 within = _TQ.boolean_query([(_MUST, query), (_MUST, rows)])
             request = {
@@ -1095,19 +1077,20 @@ class TantivyEngine:
         return np.sort(np.concatenate(found))
 
     def _counts(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, size: int
+        self, searcher: tantivy.Searcher, query: tantivy.Query, scope: Scope
     ) -> tuple[Ints, Ints]:
-        """Every statement (of seq < size) with matching passages, and how many, by seq: one
+        """Every statement in `scope` with matching passages, and how many, by seq: one
         histogram aggregation over seq (interval 1, empty buckets dropped), or one per range of
-        AGGREGATION_SEQS seqs when more statements exist (tantivy's aggregations stop at
-        AGGREGATION_BUCKETS buckets). A histogram, not a terms aggregation: the same counts,
+        AGGREGATION_SEQS seqs when the scope spans more statements (tantivy's aggregations stop
+        at AGGREGATION_BUCKETS buckets). A histogram, not a terms aggregation: the same counts,
         sorted already, in 25 ms instead of 30 for a word in every passage of a million."""
         keys: list[Ints] = [np.zeros(0, np.int64)]
         values: list[Ints] = [np.zeros(0, np.int64)]
-        for low in range(0, size, AGGREGATION_SEQS):
-            high = min(low + AGGREGATION_SEQS, size) - 1
+        query = scope.within(query)
+        for low in range(scope.low, scope.stop, AGGREGATION_SEQS):
+            high = min(low + AGGREGATION_SEQS, scope.stop) - 1
             within = query
-            if size > AGGREGATION_SEQS:
+            if scope.stop - scope.low > AGGREGATION_SEQS:
                 seq_range = _TQ.range_query(_SCHEMA, "seq", tantivy.FieldType.Integer, low, high)
                 within = _TQ.boolean_query([(_MUST, query), (_MUST, seq_range)])
             request = {
@@ -1171,13 +1154,20 @@ _NONE: tuple[Ints, Ints] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 def _union(seqs: Ints, counts: Ints, named: Ints) -> tuple[Ints, Ints]:
     """The statements with matching passages (`seqs`, sorted, with their `counts`) and those
-    with matching metadata (`named`), sorted by seq, with their matching passages (0: none)."""
-    every = np.union1d(seqs, named)
-    if len(every) == len(seqs):
+    with matching metadata (`named`, sorted), sorted by seq, with their matching passages (0:
+    none). Through searchsorted, not np.union1d, which sorts all of them again (5 ms for a word
+    in 40,000 statements)."""
+    if len(named):
+        where = np.searchsorted(seqs, named)
+        known = where < len(seqs)
+        known[known] = seqs[where[known]] == named[known]
+        named = np.unique(named[~known])
+    if not len(named):
         return seqs, counts
-    passages = np.zeros(len(every), np.int64)
-    passages[np.searchsorted(every, seqs)] = counts
-    return every, passages
+    every = np.concatenate([seqs, named])
+    passages = np.concatenate([counts, np.zeros(len(named), np.int64)])
+    order = np.argsort(every, kind="stable")
+    return every[order], passages[order]
 
 
 def _fields(slots: Ints, page: Sequence[int]) -> dict[int, tuple[MetaField, ...]]:
@@ -1207,13 +1197,145 @@ def _restricted(query: tantivy.Query, allowed: Bools) -> tantivy.Query | None:
     return _TQ.boolean_query([(_MUST, query), (_MUST_NOT, other)])
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The statements a search counts in: seqs low..stop-1, and of them only those `allowed`
+    when a filter (or a date range) allows few of them (None: all)."""
+
+    low: int
+    stop: int
+    allowed: Bools | None = None
+
+    @classmethod
+    def of(cls, allowed: Bools) -> Scope:
+        """Counting every statement, then masking those not allowed, costs the aggregation's
+        time per matching passage and per bucket; counting within the allowed statements costs
+        a term set over their seqs. The second is cheaper while they are few (at a million
+        passages: a common word in 1,021 of 40,000 statements, 4.3 ms against 25.7; in 6,359,
+        10.1 ms against 24.2)."""
+        shown = np.flatnonzero(allowed)
+        if not len(shown):
+            return cls(0, 0)
+        if len(shown) > COUNT_WITHIN * len(allowed):
+            return cls(0, len(allowed))
+        return cls(int(shown[0]), int(shown[-1]) + 1, allowed)
+
+    @classmethod
+    def only(cls, seqs: Ints, size: int) -> Scope:
+        """Just these statements (of the `size` the facts know)."""
+        if not len(seqs):
+            return cls(0, 0)
+        allowed = np.zeros(size, np.bool_)
+        allowed[seqs] = True
+        return cls(int(seqs.min()), int(seqs.max()) + 1, allowed)
+
+    def within(self, query: tantivy.Query) -> tantivy.Query:
+        if self.allowed is None:
+            return query
+        return _restricted(query, self.allowed) or query  # (never None: some are allowed)
+
+
+@dataclass(frozen=True)
+class _Page:
+    statements: list[RankedStatement]
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One search's state: its queries on the passages (`said`) and on the metadata (`named`),
+    the statement facts and the statements the query allows."""
+
+    engine: TantivyEngine
+    searcher: tantivy.Searcher
+    query: Query
+    said: tantivy.Query | None
+    named: tantivy.Query | None
+    known: Facts
+    allowed: Bools
+
+    def count(self, scope: Scope) -> tuple[Ints, Ints, Ints]:
+        """The statements in `scope` that match, by seq, with their matching passages (0: only
+        their metadata matches), and the matching metadata documents (slots)."""
+        seqs, counts = _NONE
+        if self.said is not None:
+            seqs, counts = self.engine._counts(self.searcher, self.said, scope)
+        slots = _NONE[0]
+        if self.named is not None:
+            slots = self.engine._slots(self.searcher, self.named, scope)
+        seqs, counts = _union(seqs, counts, slots // SLOTS)
+        return seqs, counts, slots
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        first = (self.query.page - 1) * self.query.per_page
+        return first, first + self.query.per_page
+
+    def page(self, either: tantivy.Query) -> _Page | None:
+        """The page, found without counting every match: by relevance, each statement by its
+        best document (passages and metadata documents ranked together), from the top-k
+        documents, widened until they hold the page's statements or every match; by date, the
+        statements the query allows in date order, probed in growing slices for matches. None
+        when probing reached MAX_PROBED statements: the counts then give the page."""
+        first, wanted = self.bounds
+        if self.query.sort == "relevance":
+            restricted = _restricted(either, self.allowed)
+            if restricted is None:
+                return _Page([])
+            limit = max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)
+            ranked, complete = _top(self.searcher, restricted, limit, self.allowed)
+            while len(ranked) < wanted and not complete:
+                limit = min(limit * WIDEN, self.searcher.num_docs)
+                ranked, complete = _top(self.searcher, restricted, limit, self.allowed)
+            return self.statements(list(ranked)[first:wanted], ranked)
+        candidates = self.known.dated(np.flatnonzero(self.allowed), self.query.sort == "newest")
+        found: list[int] = []
+        at, probe = 0, max(FIRST_PASSAGES, wanted * FIRST_PER_STATEMENT)
+        while len(found) < wanted and at < len(candidates):
+            if at + probe > MAX_PROBED:
+                return None
+            chunk = candidates[at : at + probe]
+            at += len(chunk)
+            matching = self.count(Scope.only(chunk, self.known.size))[0]
+            found.extend(chunk[np.isin(chunk, matching, assume_unique=True)].tolist())
+            probe *= WIDEN
+        return self.statements(found[first:wanted], {})
+
+    def page_of(self, seqs: Ints) -> _Page:
+        """The page from every matching statement the query allows (`seqs`)."""
+        if self.query.per_page <= 0:
+            return _Page([])
+        first, wanted = self.bounds
+        dated = self.known.dated(seqs, newest=self.query.sort == "newest")
+        return self.statements(dated[first:wanted].tolist(), {})
+
+    def statements(self, page: list[int], ranked: dict[int, list[tuple[float, int]]]) -> _Page:
+        """The page's statements (seqs) with their best passages and the metadata fields that
+        match, counted within the page alone; `ranked`: the documents ranking saw."""
+        seqs, counts, slots = self.count(Scope.only(np.array(page, np.int64), self.known.size))
+        matching = dict(zip(seqs.tolist(), counts.tolist(), strict=True))
+        counted = [(seq, matching.get(seq, 0)) for seq in page]
+        passages = {seq: [p for p in found if p[1] >= 0] for seq, found in ranked.items()}
+        best: dict[int, tuple[RankedPassage, ...]] = {}
+        if self.said is not None:
+            per_statement = self.query.passages_per_statement
+            best = self.engine._best(self.searcher, self.said, counted, passages, per_statement)
+        fields = _fields(slots, page)
+        return _Page(
+            [
+                RankedStatement(self.known.ids[seq], best.get(seq, ()), fields.get(seq, ()))
+                for seq in page
+            ]
+        )
+
+
 def _top(
     searcher: tantivy.Searcher, query: tantivy.Query, limit: int, allowed: Bools
-) -> dict[int, list[tuple[float, int]]]:
+) -> tuple[dict[int, list[tuple[float, int]]], bool]:
     """The statements of the top `limit` documents (passages by BM25, metadata documents by
     their constant score), best statement first, each with its scored documents seen (score
     negated: lower is better; a metadata document's rowid is negative); only statements
-    `allowed` (a statement indexed after the arrays were read is not in them)."""
+    `allowed` (a statement indexed after the arrays were read is not in them). And whether
+    those were all the documents that match."""
     hits = searcher.search(query, max(1, limit)).hits  # limit 0 would panic
     rowids = searcher.fast_field_values("rowid", [address for _, address in hits])
     ranked: dict[int, list[tuple[float, int]]] = {}
@@ -1223,20 +1345,20 @@ def _top(
         seq = seq_of(int(rowid))
         if seq < len(allowed) and allowed[seq]:
             ranked.setdefault(seq, []).append((-score, int(rowid)))
-    return ranked
+    return ranked, len(hits) < limit or limit >= searcher.num_docs
 
 
-_RANKERS = 4  # threads that rank beside the counting (more than one search at a time)
-_ranker_pool: ThreadPoolExecutor | None = None
-_ranker_lock = threading.Lock()
+_BESIDE = 4  # threads that count beside the page's search (more than one search at a time)
+_beside_pool: ThreadPoolExecutor | None = None
+_beside_lock = threading.Lock()
 
 
-def _ranker() -> ThreadPoolExecutor:
-    global _ranker_pool
-    with _ranker_lock:
-        if _ranker_pool is None:
-            _ranker_pool = ThreadPoolExecutor(_RANKERS, thread_name_prefix="rank")
-        return _ranker_pool
+def _beside() -> ThreadPoolExecutor:
+    global _beside_pool
+    with _beside_lock:
+        if _beside_pool is None:
+            _beside_pool = ThreadPoolExecutor(_BESIDE, thread_name_prefix="count")
+        return _beside_pool
 
 
 def _either(should: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query | None:

@@ -29,7 +29,7 @@ from archive.config import Settings
 from archive.dates import PartialDate
 from archive.indexing import index_statement, rebuild, take_down
 from archive.models import Passage, Segment, Statement, Status, Transcript, Word
-from archive.search import META_FIELDS, Query, Sort, search
+from archive.search import META_FIELDS, Query, RankedStatement, Sort, search
 from archive.search import tantivy as engine_module
 from archive.search.engines import open_engine
 from archive.search.fts import LEGACY_SCHEMA, LegacyFtsEngine
@@ -472,16 +472,24 @@ def test_held_and_the_vocabulary_equal_a_count_of_the_catalog(
         assert len(texts) < len(corpus.passages)
 
 
-@settings(max_examples=150, deadline=None)
+@pytest.mark.parametrize(
+    ("count_within", "max_probed"), [(0.0, 6_000), (1.0, 3)], ids=["everywhere", "scoped"]
+)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_the_oracle_holds_with_split_aggregations_and_capped_expansions(
-    corpus: Corpus, data: st.DataObject
+    corpus: Corpus, count_within: float, max_probed: int, data: st.DataObject
 ) -> None:
     """Aggregations split by seq range, prefixes past the scored expansions, excluded phrase
-    prefixes past the regex limit, ranking widened in many rounds and best passages searched
-    statement by statement: tiny limits, so that the small corpus reaches them."""
+    prefixes past the regex limit, ranking widened in many rounds, pages by date probed in
+    many slices, and best passages searched statement by statement: tiny limits, so that the
+    small corpus reaches them. Counts are taken in every statement and masked, or within the
+    statements the query allows (Scope; for every query, filtered or not, at COUNT_WITHIN 1),
+    where a page by date mostly comes from the counts (MAX_PROBED 3)."""
     query = data.draw(queries(corpus))
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "COUNT_WITHIN", count_within)
+        patch.setattr(engine_module, "MAX_PROBED", max_probed)
         patch.setattr(engine_module, "AGGREGATION_SEQS", 7)
         patch.setattr(engine_module, "MAX_SCORED_EXPANSION", 1)
         patch.setattr(engine_module, "MAX_REGEX_EXPANSION", 1)
@@ -509,6 +517,29 @@ def test_pages_partition_the_results(corpus: Corpus, page: int, sort: str) -> No
 
 
 # -- prefixes, deletes, the writer, weights -----------------------------------------------------
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+@pytest.mark.parametrize("max_probed", [6_000, 0])
+def test_the_page_is_handed_over_as_it_is_returned(
+    corpus: Corpus, sort: str, max_probed: int
+) -> None:
+    """The engine hands the page to `page_ready` (archive.search.search reads it while the
+    counts go on): the very list it returns, and the page it would return anyway. A page by
+    date that probing cannot find (MAX_PROBED 0) comes from the counts, and is not handed."""
+    query = Query("Stadt", sort=sort, page=2, per_page=4)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "MAX_PROBED", max_probed)
+        handed: list[list[RankedStatement]] = []
+        found = corpus.engine.search(query, handed.append)
+        alone = corpus.engine.search(query)
+    assert len(found.statements) == 4
+    assert found == alone
+    if sort == "relevance" or max_probed:
+        assert len(handed) == 1
+        assert handed[0] is found.statements
+    else:
+        assert handed == []
 
 
 def test_a_prefix_counts_every_word_it_stands_for(tmp_path: Path) -> None:
