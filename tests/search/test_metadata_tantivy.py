@@ -16,6 +16,7 @@ import tantivy
 from archive.analysis import index_fields
 from archive.catalog import Catalog
 from archive.indexing import prepare_index
+from archive.models import Status
 from archive.search import Query, search
 from archive.search import tantivy as engine_module
 from archive.search.tantivy import TantivyEngine
@@ -147,3 +148,82 @@ def test_an_index_of_the_previous_format_answers_until_a_writing_command_rebuild
         assert titled[0].matched_in == ("title",) and titled[0].passages == ()
         assert engine.held() == {statement.seq: 1}
         assert prepare_index(catalog, engine) == "in step"
+
+
+def _format_4_index(root: Path, catalog: Catalog) -> None:
+    """An index as the release before statement documents wrote it: passages (no month, no
+    dates) and metadata documents, eight fields, FORMAT 4."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("rowid", fast=True)
+    builder.add_integer_field("seq", indexed=True, fast=True)
+    for prefix in ("", "meta_"):
+        builder.add_text_field(
+            f"{prefix}terms", tokenizer_name="whitespace", index_option="position"
+        )
+        for part in ("heads", "modifiers"):
+            builder.add_text_field(
+                f"{prefix}{part}", tokenizer_name="whitespace", index_option="basic"
+            )
+    schema = builder.build()
+    name = f"g{time.time_ns()}-{os.getpid()}"
+    (root / name).mkdir(parents=True)
+    index = tantivy.Index(schema, path=str(root / name))
+    writer = index.writer(15_000_000, 1)
+    rows = list(catalog.passage_texts())
+    for statement in catalog.statements_with([Status.INDEXED]):
+        rows += engine_module.meta_rows(statement)
+    for rowid, text in rows:
+        fields = index_fields(text)
+        doc = tantivy.Document()
+        doc.add_integer("rowid", rowid)
+        doc.add_integer("seq", engine_module.seq_of(rowid))
+        prefix = "" if rowid >= 0 else "meta_"
+        doc.add_text(f"{prefix}terms", fields.terms)
+        doc.add_text(f"{prefix}heads", fields.heads)
+        doc.add_text(f"{prefix}modifiers", fields.modifiers)
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    (root / "current.json").write_text(json.dumps({"format": 4, "generation": name}))
+
+
+def test_an_index_without_statement_documents_answers_until_a_writing_command_rebuilds_it(
+    tmp_path: Path,
+) -> None:
+    """Format 4 answers every query as before, counting by statement (no statement documents,
+    no dates on passages), titles included; the first writing command builds format 5."""
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        first = TantivyEngine(catalog, tmp_path / "first")
+        kept = store(
+            catalog,
+            first,
+            "old:format4",
+            ["Die Kitas öffnen am Montag wieder.", "Die Kitas bleiben offen."],
+            title="Grußwort der Oberbürgermeisterin",
+            published="2024-03-05",
+        )
+        store(catalog, first, "old:other", ["Der Markt öffnet."], title="Markt", published="2025")
+        root = tmp_path / "index"
+        _format_4_index(root, catalog)
+        engine = TantivyEngine(catalog, root)
+        assert not engine.ready() and engine.layout.current_format() == 4
+        answers = {}
+        for text in ("Kita", "Grußwort", "öffnen", "Kit*"):
+            found = search(catalog, engine, Query(text), None)
+            answers[text] = (
+                found.total,
+                found.facets,
+                found.trend,
+                [h.id for h in found.statements],
+            )
+        assert answers["Kita"][0] == 1 and answers["Kita"][3] == [kept.id]
+        assert set(answers["Kita"][2]) == {"2024-03"}
+        assert answers["Grußwort"][0] == 1 and answers["Grußwort"][2] == {}  # a title: no trend
+        assert answers["öffnen"][0] == 2 and answers["öffnen"][1]["year"] == {"2024": 1, "2025": 1}
+        assert prepare_index(catalog, engine) == "built"
+        assert engine.ready() and engine.layout.current_format() == engine_module.FORMAT
+        for text, answer in answers.items():  # the same answers from statement documents
+            found = search(catalog, engine, Query(text), None)
+            assert (found.total, found.facets, found.trend, [h.id for h in found.statements]) == (
+                answer
+            ), text
