@@ -506,7 +506,6 @@ class _Handle:
 
     def __init__(self, directory: Path, format_: int = FORMAT) -> None:
         self.directory = directory
-        self.format = format_
         legacy = format_ != FORMAT  # an older FORMAT (READABLE)
         self.meta = format_ >= 4  # it has metadata documents
         self.stated = format_ >= 5  # it has statement documents, and passages their months
@@ -1466,12 +1465,12 @@ class _Search:
         return seqs[self.allowed[seqs]]
 
     def statement_query(self) -> _Stated | None:
-        """The query on the statement documents that matches exactly the statements the
-        search matches, for a query of one word or prefix (nothing excluded, nor said apart),
-        and what keeps out the statements the search may not find: a date range as range
-        queries on the documents' dates, the rest (not indexed, filtered out) by seq, when at
-        most STATED_HIDDEN of them are (a filter is counted within its Scope, by passages).
-        None otherwise."""
+        """For a query of one word or prefix (nothing excluded): the query on the statement
+        documents that matches exactly the statements whose passages or fields hold it, the
+        word said apart (a phrase, for passages and fields), and what keeps out the statements
+        the search may not find: a date range as range queries on the documents' dates, the
+        rest (not indexed, filtered out) by seq, when at most STATED_HIDDEN of them are (a
+        filter is counted within its Scope, by passages). None otherwise."""
         parsed = self.query.parsed
         if len(parsed.positive) != 1 or parsed.excluded or parsed.positive[0].phrase:
             return None
