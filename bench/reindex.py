@@ -14,10 +14,11 @@ It reads a catalog built by `bench/search.py --keep` (read-only: immutable when 
 - warm 0, warm 1, warm N: `analysed_rows` from that table, in the process or with 1 or N
   workers (with no new word form to save: the table's row count is shown before and after);
 - tantivy 0, tantivy 1, tantivy N: warm, each batch added to a tantivy writer with
-  archive.search.tantivy's schema and documents as a rebuild writes them (each passage with its
-  statement's date, and one document per statement; the statements read from the catalog
-  first, in the timed stage; not the metadata documents, three at most a statement) in a
-  temporary directory, then the commit; the parent's time in the writer is shown apart.
+  archive.search.tantivy's schema and documents as a rebuild writes them (tantivy.Rebuilding:
+  each passage with its statement's date, and one document per statement; the statements read
+  from the catalog first, in the timed stage; not the metadata documents, three at most a
+  statement) in a temporary directory, then the commit; the parent's time in the writer is
+  shown apart.
 
 Analysis stages include reading the rows (the read stage shows what that costs). Rates are
 passages per second of the whole stage, from the first row read to the last batch (and the
@@ -51,7 +52,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive import analysis
-from archive.analysis import IndexFields
 from archive.forms import FormsStore
 from archive.search.bulk import analysed_rows
 
@@ -150,36 +150,14 @@ def own_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-class Documents:
-    """A rebuild's documents for passages in row id order: each passage with its statement's
-    date, and a statement's document once its last passage is written."""
+def statements_by_seq(catalog: Path) -> dict[int, Any]:
+    """The catalog's statements by seq (a rebuild reads them first, too)."""
+    from archive.catalog import Catalog
+    from archive.models import Status
 
-    def __init__(self, catalog: Path) -> None:
-        from archive.catalog import Catalog
-        from archive.models import Status
-        from archive.search import tantivy as engine
-
-        self.engine = engine
-        with Catalog(catalog, readonly=True) as opened:
-            found = opened.statements_with(list(Status))
-        self.statements = {s.seq: s for s in found if s.seq is not None}
-        self.current: tuple[int, Any] | None = None
-        self.dated: Any = None
-
-    def add(self, writer: Any, rowid: int, fields: IndexFields) -> None:
-        seq = rowid >> 16
-        if self.current is None or self.current[0] != seq:
-            self.flush(writer)
-            statement = self.statements[seq]
-            self.current = (seq, self.engine.StatementDocument(statement))
-            self.dated = self.engine.Dated.of(statement)
-        writer.add_document(self.engine.document(rowid, fields, self.dated))
-        self.current[1].add(fields)
-
-    def flush(self, writer: Any) -> None:
-        if self.current is not None:
-            writer.add_document(self.current[1].document(self.current[0]))
-        self.current = None
+    with Catalog(catalog, readonly=True) as opened:
+        found = opened.statements_with(list(Status))
+    return {s.seq: s for s in found if s.seq is not None}
 
 
 def tantivy_writer(directory: Path) -> Any:
@@ -210,12 +188,14 @@ def run_stage(args: argparse.Namespace) -> Figures:
         done.seconds, done.cpu = time.perf_counter() - began, own_cpu() - cpu
         return done
     before = forms_count(forms)
-    writer = documents = None
+    writer = written = None
     in_writer = 0.0
     if stage == "tantivy":
+        from archive.search.tantivy import Rebuilding
+
         folder = Path(tempfile.mkdtemp(prefix="index-", dir=args.forms.parent))
         writer = tantivy_writer(folder)
-        documents = Documents(args.catalog)
+        written = Rebuilding(writer, statements_by_seq(args.catalog))
     digest = hashlib.blake2b(digest_size=16)
     clock = WorkerClock()
     for batch in analysed_rows(
@@ -227,14 +207,14 @@ def run_stage(args: argparse.Namespace) -> Figures:
         if args.verify:
             for rowid, fields in batch:
                 digest.update(f"{rowid}{SEPARATOR}{SEPARATOR.join(fields)}{SEPARATOR}".encode())
-        if writer is not None and documents is not None:
+        if written is not None:
             started = time.perf_counter()
             for rowid, fields in batch:
-                documents.add(writer, rowid, fields)
+                written.add(rowid, fields)
             in_writer += time.perf_counter() - started
-    if writer is not None and documents is not None:
+    if writer is not None and written is not None:
         started = time.perf_counter()
-        documents.flush(writer)
+        written.finish()
         writer.commit()
         writer.wait_merging_threads()
         committed = time.perf_counter() - started

@@ -132,7 +132,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -984,6 +984,33 @@ class IndexVocabulary:
         return int(getattr(found, "count", 0) or 0)  # the binding's stub lacks `count`
 
 
+class Rebuilding:
+    """What a rebuild writes for analysed rows that come statement after statement (passages in
+    row id order, then the statement's metadata rows: _statement_rows): each document, a
+    passage with its statement's date, and a statement's document once its rows are written."""
+
+    def __init__(self, writer: tantivy.IndexWriter, statements: Mapping[int, Statement]) -> None:
+        self.writer = writer
+        self.statements = statements
+        self.whole: tuple[int, StatementDocument] | None = None
+        self.dated: Dated | None = None
+
+    def add(self, rowid: int, fields: IndexFields) -> None:
+        seq = seq_of(rowid)
+        if self.whole is None or self.whole[0] != seq:
+            self.finish()
+            self.whole = (seq, StatementDocument(self.statements[seq]))
+            self.dated = Dated.of(self.statements[seq])
+        self.writer.add_document(any_document(rowid, fields, self.dated))
+        self.whole[1].add(fields)
+
+    def finish(self) -> None:
+        """Write the statement document of the rows added last."""
+        if self.whole is not None:
+            self.writer.add_document(self.whole[1].document(self.whole[0]))
+        self.whole = None
+
+
 def _statement_rows(
     passages: Iterable[tuple[int, str]], statements: dict[int, Statement]
 ) -> Iterator[tuple[int, str]]:
@@ -1116,24 +1143,15 @@ class TantivyEngine:
         done = 0
         try:
             with _handle(generation).writer(BUILD_HEAP) as writer:
-                whole: tuple[int, StatementDocument] | None = None
-                dated: Dated | None = None
+                written = Rebuilding(writer, wanted)
                 rows = _statement_rows(self.catalog.passage_texts(), wanted)
                 for batch in analysed_rows(rows, forms=self.root / FORMS):
                     for rowid, fields in batch:
-                        seq = seq_of(rowid)
-                        if whole is None or whole[0] != seq:
-                            if whole is not None:
-                                writer.add_document(whole[1].document(whole[0]))
-                            whole = (seq, StatementDocument(wanted[seq]))
-                            dated = Dated.of(wanted[seq])
-                        writer.add_document(any_document(rowid, fields, dated))
-                        whole[1].add(fields)
+                        written.add(rowid, fields)
                     done += sum(rowid >= 0 for rowid, _ in batch)
                     if progress is not None:
                         progress(done, total)
-                if whole is not None:
-                    writer.add_document(whole[1].document(whole[0]))
+                written.finish()
                 writer.commit()
         except BaseException:
             self.discard(Built(generation.name, (), 0))

@@ -91,31 +91,41 @@ def test_a_word_in_every_title_does_not_push_those_statements_up(
     assert set(found) == {said.id, *(s.id for s in titled)}
 
 
-def _format_3_index(root: Path, catalog: Catalog) -> None:
-    """An index as the previous release wrote it: passages only, five fields, FORMAT 3."""
+def _old_index(root: Path, catalog: Catalog, format_: int) -> None:
+    """An index as an older release wrote it: FORMAT 3, passages only (five fields); FORMAT 4,
+    passages (no dates) and metadata documents (eight fields), no statement documents."""
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("rowid", fast=True)
     builder.add_integer_field("seq", indexed=True, fast=True)
-    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="position")
-    builder.add_text_field("heads", tokenizer_name="whitespace", index_option="basic")
-    builder.add_text_field("modifiers", tokenizer_name="whitespace", index_option="basic")
+    prefixes = ("", "meta_") if format_ >= 4 else ("",)
+    for prefix in prefixes:
+        builder.add_text_field(f"{prefix}terms", tokenizer_name="whitespace")
+        for part in ("heads", "modifiers"):
+            builder.add_text_field(
+                f"{prefix}{part}", tokenizer_name="whitespace", index_option="basic"
+            )
     schema = builder.build()
     name = f"g{time.time_ns()}-{os.getpid()}"
     (root / name).mkdir(parents=True)
     index = tantivy.Index(schema, path=str(root / name))
     writer = index.writer(15_000_000, 1)
-    for rowid, text in catalog.passage_texts():
+    rows = list(catalog.passage_texts())
+    if format_ >= 4:
+        for statement in catalog.statements_with([Status.INDEXED]):
+            rows += engine_module.meta_rows(statement)
+    for rowid, text in rows:
         fields = index_fields(text)
         doc = tantivy.Document()
         doc.add_integer("rowid", rowid)
-        doc.add_integer("seq", rowid >> 16)
-        doc.add_text("terms", fields.terms)
-        doc.add_text("heads", fields.heads)
-        doc.add_text("modifiers", fields.modifiers)
+        doc.add_integer("seq", engine_module.seq_of(rowid))
+        prefix = "" if rowid >= 0 else "meta_"
+        doc.add_text(f"{prefix}terms", fields.terms)
+        doc.add_text(f"{prefix}heads", fields.heads)
+        doc.add_text(f"{prefix}modifiers", fields.modifiers)
         writer.add_document(doc)
     writer.commit()
     writer.wait_merging_threads()
-    (root / "current.json").write_text(json.dumps({"format": 3, "generation": name}))
+    (root / "current.json").write_text(json.dumps({"format": format_, "generation": name}))
 
 
 def test_an_index_of_the_previous_format_answers_until_a_writing_command_rebuilds_it(
@@ -132,7 +142,7 @@ def test_an_index_of_the_previous_format_answers_until_a_writing_command_rebuild
             speaker="Anna Beispiel",
         )
         root = tmp_path / "index"
-        _format_3_index(root, catalog)
+        _old_index(root, catalog, 3)
         engine = TantivyEngine(catalog, root)
         assert not engine.ready()  # a writing command rebuilds it
         # meanwhile it answers from its passages; metadata is not searched yet
@@ -148,43 +158,6 @@ def test_an_index_of_the_previous_format_answers_until_a_writing_command_rebuild
         assert titled[0].matched_in == ("title",) and titled[0].passages == ()
         assert engine.held() == {statement.seq: 1}
         assert prepare_index(catalog, engine) == "in step"
-
-
-def _format_4_index(root: Path, catalog: Catalog) -> None:
-    """An index as the release before statement documents wrote it: passages (no month, no
-    dates) and metadata documents, eight fields, FORMAT 4."""
-    builder = tantivy.SchemaBuilder()
-    builder.add_integer_field("rowid", fast=True)
-    builder.add_integer_field("seq", indexed=True, fast=True)
-    for prefix in ("", "meta_"):
-        builder.add_text_field(
-            f"{prefix}terms", tokenizer_name="whitespace", index_option="position"
-        )
-        for part in ("heads", "modifiers"):
-            builder.add_text_field(
-                f"{prefix}{part}", tokenizer_name="whitespace", index_option="basic"
-            )
-    schema = builder.build()
-    name = f"g{time.time_ns()}-{os.getpid()}"
-    (root / name).mkdir(parents=True)
-    index = tantivy.Index(schema, path=str(root / name))
-    writer = index.writer(15_000_000, 1)
-    rows = list(catalog.passage_texts())
-    for statement in catalog.statements_with([Status.INDEXED]):
-        rows += engine_module.meta_rows(statement)
-    for rowid, text in rows:
-        fields = index_fields(text)
-        doc = tantivy.Document()
-        doc.add_integer("rowid", rowid)
-        doc.add_integer("seq", engine_module.seq_of(rowid))
-        prefix = "" if rowid >= 0 else "meta_"
-        doc.add_text(f"{prefix}terms", fields.terms)
-        doc.add_text(f"{prefix}heads", fields.heads)
-        doc.add_text(f"{prefix}modifiers", fields.modifiers)
-        writer.add_document(doc)
-    writer.commit()
-    writer.wait_merging_threads()
-    (root / "current.json").write_text(json.dumps({"format": 4, "generation": name}))
 
 
 def test_an_index_without_statement_documents_answers_until_a_writing_command_rebuilds_it(
@@ -204,7 +177,7 @@ def test_an_index_without_statement_documents_answers_until_a_writing_command_re
         )
         store(catalog, first, "old:other", ["Der Markt öffnet."], title="Markt", published="2025")
         root = tmp_path / "index"
-        _format_4_index(root, catalog)
+        _old_index(root, catalog, 4)
         engine = TantivyEngine(catalog, root)
         assert not engine.ready() and engine.layout.current_format() == 4
         answers = {}
